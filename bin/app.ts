@@ -1,0 +1,103 @@
+/**
+ * The composition root: the only place that knows every layer. It builds the transports,
+ * the export registry from the modules, the script engine and the SIP server, and wires them.
+ */
+import { resolve, extname } from 'node:path';
+import type { Logger } from 'pino';
+import { ExportRegistry } from '../core/api/registry.ts';
+import type { RouteContext } from '../core/api/context.ts';
+import { DEFAULT_LIMITS, ScriptLoadError, type ScriptInstance, type ScriptLimits } from '../core/api/script.ts';
+import { createLogger, type LogLevel } from '../core/log.ts';
+import { SipServer } from '../core/server.ts';
+import { SipTransportLayer, parseListenSpec } from '../core/transport/index.ts';
+import type { Listener } from '../core/transport/types.ts';
+import { loadLuaScript } from '../engines/lua/index.ts';
+import { builtinModules } from '../modules/index.ts';
+
+export interface PolysipOptions {
+  /** `proto:host:port` specs; port 0 picks a free port. */
+  readonly listen: readonly string[];
+  readonly aliases?: readonly string[];
+  readonly script: string;
+  readonly logLevel?: LogLevel;
+  /** CIDR list the server may send to; unset = anywhere. */
+  readonly allowDestinations?: readonly string[];
+  readonly limits?: Partial<ScriptLimits>;
+  /** A logger to use instead of stdout JSON (tests). */
+  readonly log?: Logger;
+}
+
+export interface Polysip {
+  readonly listeners: readonly Listener[];
+  readonly registry: ExportRegistry<RouteContext>;
+  readonly server: SipServer;
+  readonly log: Logger;
+  stop(): Promise<void>;
+}
+
+export function buildRegistry(): ExportRegistry<RouteContext> {
+  const registry = new ExportRegistry<RouteContext>();
+  for (const m of builtinModules) registry.defineAll(m.exports);
+  return registry;
+}
+
+export async function loadScript(
+  file: string,
+  registry: ExportRegistry<RouteContext>,
+  limits: Partial<ScriptLimits> | undefined,
+  version: number,
+): Promise<ScriptInstance<RouteContext>> {
+  const path = resolve(file);
+  switch (extname(path)) {
+    case '.lua':
+      return loadLuaScript<RouteContext>({
+        file: path,
+        registry,
+        limits: { ...DEFAULT_LIMITS, ...limits },
+        version,
+      });
+    default:
+      throw new ScriptLoadError(
+        `unsupported script type "${extname(path)}" (supported: .lua)`,
+        { file: path, line: null },
+      );
+  }
+}
+
+export async function startPolysip(opts: PolysipOptions): Promise<Polysip> {
+  const log = opts.log ?? createLogger(opts.logLevel ?? 'info');
+  const registry = buildRegistry();
+  const script = await loadScript(opts.script, registry, opts.limits, 1);
+  const transport = new SipTransportLayer({
+    allowDestinations: opts.allowDestinations ? [...opts.allowDestinations] : undefined,
+    log: (level, msg, fields) => log[level](fields ?? {}, msg),
+  });
+  const server = new SipServer({
+    transport,
+    log,
+    aliases: opts.aliases,
+    script: () => script,
+  });
+  try {
+    for (const spec of opts.listen) await transport.listen(parseListenSpec(spec));
+  } catch (e) {
+    await transport.close();
+    script.dispose();
+    throw e;
+  }
+  let stopped = false;
+  return {
+    listeners: transport.listeners(),
+    registry,
+    server,
+    log,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      server.stop();
+      await transport.close();
+      for (const m of builtinModules) await m.stop?.();
+      script.dispose();
+    },
+  };
+}

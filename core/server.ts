@@ -1,0 +1,364 @@
+/**
+ * The SIP pipeline: bytes from the transports are parsed, bad requests answered 400, new
+ * requests handed to the script's request route, stateless responses routed back by Via.
+ * It also lends the script-facing services (reply, forward, myself) to the modules.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import type { Logger } from 'pino';
+import { newRouteContext, type CoreServices, type PvValue, type RouteContext, type ScriptLogLevel } from './api/context.ts';
+import type { RouteOutcome, ScriptInstance } from './api/script.ts';
+import { kamailioDebugLevel } from './log.ts';
+import { SipParseError } from './sip/errors.ts';
+import { parseMessage } from './sip/parser.ts';
+import { parseUri } from './sip/uri.ts';
+import { buildResponse, buildResponseFromPartial } from './sip/build.ts';
+import type { ReceiveInfo, SipMessage } from './sip/types.ts';
+import type { Listener, SendTarget, TransportLayer } from './transport/types.ts';
+import { decrementMaxForwards, statelessBranch, STATELESS_BRANCH_PREFIX } from './proxy/stateless.ts';
+import { hostForUri, responseTarget, stampTopVia, stripBrackets, targetFromUri } from './proxy/target.ts';
+
+export interface ServerOptions {
+  readonly transport: TransportLayer;
+  readonly log: Logger;
+  /** Domains (host or host:port) this server answers for besides its listening addresses. */
+  readonly aliases?: readonly string[];
+  /** The script version that routes new requests (a getter, so reloads take effect). */
+  readonly script: () => ScriptInstance<RouteContext>;
+  readonly tenant?: string;
+  /** Route names, as Kamailio's kemi.*_route_callback. */
+  readonly requestRoute?: string;
+  readonly replyRoute?: string;
+}
+
+const SCRIPT_LOG: Record<ScriptLogLevel, 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = {
+  dbg: 'debug',
+  info: 'info',
+  notice: 'info',
+  warn: 'warn',
+  err: 'error',
+  crit: 'fatal',
+  alert: 'fatal',
+};
+
+export class SipServer implements CoreServices {
+  readonly sharedVars = new Map<string, PvValue>();
+  readonly #opts: ServerOptions;
+  readonly #log: Logger;
+  readonly #aliases: { host: string; port: number | null }[];
+  readonly #localIps: Set<string>;
+  /** Prefix of the To-tags of our stateless replies: ACKs carrying it are ours to absorb. */
+  readonly #tagPrefix = randomBytes(4).toString('hex');
+  #stopped = false;
+
+  constructor(opts: ServerOptions) {
+    this.#opts = opts;
+    this.#log = opts.log;
+    this.#aliases = (opts.aliases ?? []).map(parseAlias);
+    this.#localIps = localAddresses();
+    opts.transport.onMessage((data, rcv) => this.#receive(data, rcv));
+    opts.transport.onFramingError((head, rcv, reason) => this.#framingError(head, rcv, reason));
+  }
+
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  // ---- receive path -------------------------------------------------------------------
+
+  #receive(data: Buffer, rcv: ReceiveInfo): void {
+    if (this.#stopped) return;
+    let msg: SipMessage;
+    try {
+      msg = parseMessage(data, { stream: rcv.transport !== 'udp' });
+    } catch (e) {
+      this.#rejectUnparsable(e, rcv);
+      return;
+    }
+    const done = msg.isRequest ? this.#request(msg, rcv) : this.#response(msg, rcv);
+    done.catch((e: unknown) =>
+      this.#log.error({ err: e, callId: msg.callId }, 'message handling failed'),
+    );
+  }
+
+  #rejectUnparsable(e: unknown, rcv: ReceiveInfo): void {
+    if (!(e instanceof SipParseError)) {
+      this.#log.error({ err: e, src: `${rcv.srcIp}:${rcv.srcPort}` }, 'parser failed unexpectedly');
+      return;
+    }
+    const p = e.partial;
+    this.#log.info(
+      { src: `${rcv.srcIp}:${rcv.srcPort}`, callId: p.callId, reason: e.reason, status: e.status },
+      'malformed SIP message',
+    );
+    // Responses and hopeless requests are dropped (RFC 3261 §18.1.2, RFC 4475 §3.1.2.19).
+    if (e.status === 0 || p.isRequest !== true || p.vias.length === 0) return;
+    let reply: SipMessage;
+    try {
+      reply = buildResponseFromPartial(p, e.status, reasonPhrase(e.status), e.reason);
+    } catch (err) {
+      this.#log.debug({ err }, 'cannot build a reply to the malformed request');
+      return;
+    }
+    const via = reply.topVia;
+    if (!via) return;
+    this.#sendTo(responseTarget(via, rcv), reply.serialize(), p.callId);
+  }
+
+  #framingError(head: Buffer, rcv: ReceiveInfo, reason: string): void {
+    try {
+      parseMessage(head, { stream: false });
+    } catch (e) {
+      if (e instanceof SipParseError) {
+        this.#rejectUnparsable(e, rcv);
+        return;
+      }
+    }
+    this.#log.info({ src: `${rcv.srcIp}:${rcv.srcPort}`, reason }, 'stream framing error');
+  }
+
+  async #request(msg: SipMessage, rcv: ReceiveInfo): Promise<void> {
+    if (msg.method === 'ACK' && msg.toTag?.startsWith(this.#tagPrefix)) {
+      return; // the ACK to one of our stateless negative replies: absorbed, as Kamailio's sl does
+    }
+    const script = this.#opts.script();
+    const ctx = this.newContext(msg, rcv, 'request');
+    const outcome = await script.run(this.#opts.requestRoute ?? 'ksr_request_route', ctx);
+    await this.#afterRoute(ctx, outcome, script);
+  }
+
+  async #response(msg: SipMessage, rcv: ReceiveInfo): Promise<void> {
+    const via = msg.topVia;
+    if (!via || !this.#isOurVia(via.host, via.port, via.branch)) {
+      this.#log.debug({ callId: msg.callId }, 'response not for us: dropped');
+      return;
+    }
+    const vias = msg.vias();
+    if (vias.length < 2) return; // a response to a request we originated: nothing upstream yet
+    const script = this.#opts.script();
+    const replyRoute = this.#opts.replyRoute ?? 'ksr_reply_route';
+    if (script.hasFunction(replyRoute)) {
+      const ctx = this.newContext(msg, rcv, 'reply');
+      const outcome = await script.run(replyRoute, ctx);
+      this.#logOutcome(ctx, outcome, script);
+      if (ctx.dropped || (outcome.kind === 'exit' && outcome.drop)) return;
+    }
+    msg.popVia();
+    const next = msg.topVia;
+    if (!next) return;
+    let target: SendTarget;
+    try {
+      target = responseTarget(next, null);
+    } catch {
+      return;
+    }
+    if (isIP(target.host) === 0) {
+      this.#log.info({ callId: msg.callId, host: target.host }, 'response Via host is not numeric: dropped');
+      return;
+    }
+    this.#sendTo(target, msg.serialize(), msg.callId);
+  }
+
+  newContext(msg: SipMessage, rcv: ReceiveInfo, routeType: RouteContext['routeType']): RouteContext {
+    const log = this.#log;
+    const callId = msg.callId;
+    const script = this.#opts.script();
+    return newRouteContext({
+      msg,
+      rcv,
+      routeType,
+      core: this,
+      tenant: this.#opts.tenant ?? '',
+      log: (level, text) => {
+        const trimmed = text.endsWith('\n') ? text.slice(0, -1) : text;
+        log[SCRIPT_LOG[level]]({ callId, script: script.file, version: script.version }, trimmed);
+      },
+    });
+  }
+
+  async #afterRoute(ctx: RouteContext, outcome: RouteOutcome, script: ScriptInstance<RouteContext>): Promise<void> {
+    this.#logOutcome(ctx, outcome, script);
+    if (outcome.kind !== 'error' && outcome.kind !== 'aborted' && outcome.kind !== 'missing') return;
+    if (ctx.replied || ctx.msg.method === 'ACK') return;
+    await this.sendReply(ctx, 500, 'Server Internal Error');
+  }
+
+  #logOutcome(ctx: RouteContext, outcome: RouteOutcome, script: ScriptInstance<RouteContext>): void {
+    const base = { callId: ctx.msg.callId, method: ctx.msg.method || undefined, script: script.file, version: script.version };
+    switch (outcome.kind) {
+      case 'error':
+        this.#log.error(
+          { ...base, file: outcome.where.file, line: outcome.where.line, traceback: outcome.traceback },
+          `script error at ${outcome.where.file}:${outcome.where.line ?? '?'}: ${outcome.message}`,
+        );
+        break;
+      case 'aborted':
+        this.#log.error(
+          { ...base, file: outcome.where.file, line: outcome.where.line, reason: outcome.reason },
+          `script aborted (${outcome.reason} budget) at ${outcome.where.file}:${outcome.where.line ?? '?'}`,
+        );
+        break;
+      case 'missing':
+        this.#log.error(base, `script function ${outcome.name} does not exist`);
+        break;
+      default:
+        break;
+    }
+  }
+
+  // ---- services lent to modules --------------------------------------------------------
+
+  isMyself(host: string, port: number | null, transport?: string | null): boolean {
+    const ip = stripBrackets(host).toLowerCase();
+    const listeners = this.#opts.transport.listeners();
+    for (const l of listeners) {
+      if (transport && transport.toLowerCase() !== l.transport) continue;
+      const defaultPort = l.transport === 'tls' || l.transport === 'wss' ? 5061 : 5060;
+      if ((port ?? defaultPort) !== l.port) continue;
+      if (ip === l.host) return true;
+      if ((l.host === '0.0.0.0' || l.host === '::') && this.#localIps.has(ip)) return true;
+    }
+    for (const a of this.#aliases) {
+      if (a.host !== ip) continue;
+      if (a.port === null || a.port === (port ?? 5060)) return true;
+    }
+    return false;
+  }
+
+  replyToTag(ctx: RouteContext): string {
+    const m = ctx.msg;
+    if (m.toTag) return m.toTag;
+    const h = createHash('md5');
+    h.update(m.callId ?? '');
+    h.update('\0');
+    h.update(m.fromTag ?? '');
+    h.update('\0');
+    h.update(m.topVia?.branch ?? '');
+    return `${this.#tagPrefix}-${h.digest('hex').slice(0, 16)}`;
+  }
+
+  async sendReply(
+    ctx: RouteContext,
+    status: number,
+    reason: string,
+    opts?: { headers?: readonly (readonly [string, string])[]; body?: Buffer | string; contentType?: string },
+  ): Promise<void> {
+    const req = ctx.msg;
+    if (!req.isRequest) throw new Error('cannot reply to a reply');
+    if (req.method === 'ACK') return; // never answer an ACK
+    stampTopVia(req, ctx.rcv);
+    const reply = buildResponse(req, status, reason, {
+      toTag: status > 100 ? this.replyToTag(ctx) : undefined,
+      headers: opts?.headers?.map(([n, v]) => [n, v] as [string, string]),
+      body: opts?.body,
+      contentType: opts?.contentType,
+    });
+    const via = reply.topVia;
+    if (!via) return;
+    ctx.replied = true;
+    await this.#sendTo(responseTarget(via, ctx.rcv), reply.serialize(), req.callId);
+  }
+
+  async forward(ctx: RouteContext, uri?: string | null): Promise<boolean> {
+    const msg = ctx.msg;
+    const next = uri ?? ctx.dstUri ?? firstRouteUri(msg) ?? msg.ruri;
+    let target: SendTarget;
+    try {
+      target = targetFromUri(parseUri(next));
+    } catch (e) {
+      this.#log.warn({ callId: msg.callId, uri: next, err: (e as Error).message }, 'cannot forward');
+      return false;
+    }
+    const listener = this.#opts.transport.listenerFor(target);
+    if (!listener) {
+      this.#log.warn({ callId: msg.callId, transport: target.transport }, 'no listener for the transport');
+      return false;
+    }
+    stampTopVia(msg, ctx.rcv);
+    decrementMaxForwards(msg);
+    const dest = `${target.transport}:${target.host}:${target.port}`;
+    msg.pushVia(viaFor(listener, statelessBranch(msg, dest)));
+    const data = msg.serialize();
+    // Our Via comes off again so the script (and a second forward) see the request as received.
+    msg.popVia();
+    const sent = await this.#sendTo(target, data, msg.callId);
+    if (sent) ctx.forwarded = true;
+    return sent;
+  }
+
+  async sendData(uri: string, data: Buffer): Promise<boolean> {
+    try {
+      return await this.#sendTo(targetFromUri(parseUri(uri)), data, null);
+    } catch (e) {
+      this.#log.warn({ uri, err: (e as Error).message }, 'send_data failed');
+      return false;
+    }
+  }
+
+  debugLevel(): number {
+    return kamailioDebugLevel(this.#log.level);
+  }
+
+  listenSockets(): readonly string[] {
+    return this.#opts.transport.listeners().map((l) => `${l.transport}:${hostForUri(l.host)}:${l.port}`);
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------
+
+  #isOurVia(host: string, port: number | null, branch: string | null): boolean {
+    if (!branch?.startsWith(STATELESS_BRANCH_PREFIX)) return false;
+    return this.isMyself(host, port);
+  }
+
+  async #sendTo(target: SendTarget, data: Buffer, callId: string | null): Promise<boolean> {
+    try {
+      await this.#opts.transport.send(target, data);
+      return true;
+    } catch (e) {
+      this.#log.warn(
+        { callId, target: `${target.transport}:${target.host}:${target.port}`, err: (e as Error).message },
+        'send failed',
+      );
+      return false;
+    }
+  }
+}
+
+function viaFor(listener: Listener, branch: string): string {
+  return `SIP/2.0/${listener.transport.toUpperCase()} ${hostForUri(listener.host)}:${listener.port};branch=${branch}`;
+}
+
+function firstRouteUri(msg: SipMessage): string | null {
+  if (!msg.hasHeader('route')) return null;
+  const routes = msg.routes();
+  return routes.length > 0 ? routes[0]!.uri.raw : null;
+}
+
+function parseAlias(text: string): { host: string; port: number | null } {
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(text.trim());
+  if (!m) throw new Error(`invalid alias "${text}"`);
+  return { host: stripBrackets(m[1]!).toLowerCase(), port: m[2] ? Number(m[2]) : null };
+}
+
+function localAddresses(): Set<string> {
+  const ips = new Set<string>(['127.0.0.1', '::1']);
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) ips.add(a.address.toLowerCase());
+  }
+  return ips;
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  416: 'Unsupported URI Scheme',
+  420: 'Bad Extension',
+  483: 'Too Many Hops',
+  500: 'Server Internal Error',
+  501: 'Not Implemented',
+  505: 'Version Not Supported',
+};
+
+export function reasonPhrase(status: number): string {
+  return REASONS[status] ?? 'Error';
+}

@@ -1,0 +1,23 @@
+/** The modules built into polysip, in load order. The composition root registers them. */
+import type { PolysipModule } from '../core/api/module.ts';
+import { module as core } from './core/index.ts';
+import { module as sl } from './sl/index.ts';
+import { module as pv } from './pv/index.ts';
+import { module as hdr } from './hdr/index.ts';
+import { module as textops } from './textops/index.ts';
+import { module as siputils } from './siputils/index.ts';
+import { module as maxfwd } from './maxfwd/index.ts';
+import { module as sanity } from './sanity/index.ts';
+import { module as corex } from './corex/index.ts';
+
+export const builtinModules: readonly PolysipModule[] = [
+  core,
+  sl,
+  pv,
+  hdr,
+  textops,
+  siputils,
+  maxfwd,
+  sanity,
+  corex,
+];
