@@ -6,7 +6,12 @@ import { resolve, extname } from 'node:path';
 import type { Logger } from 'pino';
 import { ExportRegistry } from '../core/api/registry.ts';
 import type { RouteContext } from '../core/api/context.ts';
-import { DEFAULT_LIMITS, ScriptLoadError, type ScriptInstance, type ScriptLimits } from '../core/api/script.ts';
+import {
+  DEFAULT_LIMITS,
+  ScriptLoadError,
+  type ScriptInstance,
+  type ScriptLimits,
+} from '../core/api/script.ts';
 import { createLogger, type LogLevel } from '../core/log.ts';
 import { SipServer } from '../core/server.ts';
 import { SipTransportLayer, parseListenSpec } from '../core/transport/index.ts';
@@ -57,10 +62,10 @@ export async function loadScript(
         version,
       });
     default:
-      throw new ScriptLoadError(
-        `unsupported script type "${extname(path)}" (supported: .lua)`,
-        { file: path, line: null },
-      );
+      throw new ScriptLoadError(`unsupported script type "${extname(path)}" (supported: .lua)`, {
+        file: path,
+        line: null,
+      });
   }
 }
 
@@ -70,7 +75,11 @@ export async function startPolysip(opts: PolysipOptions): Promise<Polysip> {
   const script = await loadScript(opts.script, registry, opts.limits, 1);
   const transport = new SipTransportLayer({
     allowDestinations: opts.allowDestinations ? [...opts.allowDestinations] : undefined,
-    log: (level, msg, fields) => log[level](fields ?? {}, msg),
+    log: (
+      level: 'debug' | 'info' | 'warn' | 'error',
+      msg: string,
+      fields?: Record<string, unknown>,
+    ) => log[level](fields ?? {}, msg),
   });
   const server = new SipServer({
     transport,

@@ -31,10 +31,14 @@ program
       allowDestinations: string[];
       cpuMs?: number;
     }) => {
-      const announce = pino({ base: { name: 'polysip' }, timestamp: pino.stdTimeFunctions.isoTime });
+      const announce = pino({
+        base: { name: 'polysip' },
+        timestamp: pino.stdTimeFunctions.isoTime,
+      });
       try {
         const app = await startPolysip({
-          listen: opts.listen.length > 0 ? opts.listen : ['udp:127.0.0.1:5060', 'tcp:127.0.0.1:5060'],
+          listen:
+            opts.listen.length > 0 ? opts.listen : ['udp:127.0.0.1:5060', 'tcp:127.0.0.1:5060'],
           aliases: opts.alias,
           script: opts.script,
           logLevel: opts.logLevel,
@@ -64,8 +68,12 @@ program
     },
   );
 
+// A bug on one message's path must not take the server down for every other caller.
 process.on('unhandledRejection', (reason) => {
   process.stderr.write(`polysip: unhandled rejection: ${String(reason)}\n`);
+});
+process.on('uncaughtException', (err) => {
+  process.stderr.write(`polysip: uncaught exception: ${err.stack ?? String(err)}\n`);
 });
 
 await program.parseAsync(process.argv);

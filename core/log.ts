@@ -8,7 +8,15 @@ import { pino, type Logger, type DestinationStream } from 'pino';
 export type { Logger };
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
-export const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+export const LOG_LEVELS: readonly LogLevel[] = [
+  'trace',
+  'debug',
+  'info',
+  'warn',
+  'error',
+  'fatal',
+  'silent',
+];
 
 export function createLogger(level: LogLevel = 'info', destination?: DestinationStream): Logger {
   const opts = { level, base: { name: 'polysip' }, timestamp: pino.stdTimeFunctions.isoTime };

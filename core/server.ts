@@ -7,7 +7,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
-import { newRouteContext, type CoreServices, type PvValue, type RouteContext, type ScriptLogLevel } from './api/context.ts';
+import {
+  newRouteContext,
+  type CoreServices,
+  type PvValue,
+  type RouteContext,
+  type ScriptLogLevel,
+} from './api/context.ts';
 import type { RouteOutcome, ScriptInstance } from './api/script.ts';
 import { kamailioDebugLevel } from './log.ts';
 import { SipParseError } from './sip/errors.ts';
@@ -16,8 +22,18 @@ import { parseUri } from './sip/uri.ts';
 import { buildResponse, buildResponseFromPartial } from './sip/build.ts';
 import type { ReceiveInfo, SipMessage } from './sip/types.ts';
 import type { Listener, SendTarget, TransportLayer } from './transport/types.ts';
-import { decrementMaxForwards, statelessBranch, STATELESS_BRANCH_PREFIX } from './proxy/stateless.ts';
-import { hostForUri, responseTarget, stampTopVia, stripBrackets, targetFromUri } from './proxy/target.ts';
+import {
+  decrementMaxForwards,
+  statelessBranch,
+  STATELESS_BRANCH_PREFIX,
+} from './proxy/stateless.ts';
+import {
+  hostForUri,
+  responseTarget,
+  stampTopVia,
+  stripBrackets,
+  targetFromUri,
+} from './proxy/target.ts';
 
 export interface ServerOptions {
   readonly transport: TransportLayer;
@@ -154,13 +170,20 @@ export class SipServer implements CoreServices {
       return;
     }
     if (isIP(target.host) === 0) {
-      this.#log.info({ callId: msg.callId, host: target.host }, 'response Via host is not numeric: dropped');
+      this.#log.info(
+        { callId: msg.callId, host: target.host },
+        'response Via host is not numeric: dropped',
+      );
       return;
     }
     this.#sendTo(target, msg.serialize(), msg.callId);
   }
 
-  newContext(msg: SipMessage, rcv: ReceiveInfo, routeType: RouteContext['routeType']): RouteContext {
+  newContext(
+    msg: SipMessage,
+    rcv: ReceiveInfo,
+    routeType: RouteContext['routeType'],
+  ): RouteContext {
     const log = this.#log;
     const callId = msg.callId;
     const script = this.#opts.script();
@@ -177,19 +200,38 @@ export class SipServer implements CoreServices {
     });
   }
 
-  async #afterRoute(ctx: RouteContext, outcome: RouteOutcome, script: ScriptInstance<RouteContext>): Promise<void> {
+  async #afterRoute(
+    ctx: RouteContext,
+    outcome: RouteOutcome,
+    script: ScriptInstance<RouteContext>,
+  ): Promise<void> {
     this.#logOutcome(ctx, outcome, script);
-    if (outcome.kind !== 'error' && outcome.kind !== 'aborted' && outcome.kind !== 'missing') return;
+    if (outcome.kind !== 'error' && outcome.kind !== 'aborted' && outcome.kind !== 'missing')
+      return;
     if (ctx.replied || ctx.msg.method === 'ACK') return;
     await this.sendReply(ctx, 500, 'Server Internal Error');
   }
 
-  #logOutcome(ctx: RouteContext, outcome: RouteOutcome, script: ScriptInstance<RouteContext>): void {
-    const base = { callId: ctx.msg.callId, method: ctx.msg.method || undefined, script: script.file, version: script.version };
+  #logOutcome(
+    ctx: RouteContext,
+    outcome: RouteOutcome,
+    script: ScriptInstance<RouteContext>,
+  ): void {
+    const base = {
+      callId: ctx.msg.callId,
+      method: ctx.msg.method || undefined,
+      script: script.file,
+      version: script.version,
+    };
     switch (outcome.kind) {
       case 'error':
         this.#log.error(
-          { ...base, file: outcome.where.file, line: outcome.where.line, traceback: outcome.traceback },
+          {
+            ...base,
+            file: outcome.where.file,
+            line: outcome.where.line,
+            traceback: outcome.traceback,
+          },
           `script error at ${outcome.where.file}:${outcome.where.line ?? '?'}: ${outcome.message}`,
         );
         break;
@@ -242,7 +284,11 @@ export class SipServer implements CoreServices {
     ctx: RouteContext,
     status: number,
     reason: string,
-    opts?: { headers?: readonly (readonly [string, string])[]; body?: Buffer | string; contentType?: string },
+    opts?: {
+      headers?: readonly (readonly [string, string])[];
+      body?: Buffer | string;
+      contentType?: string;
+    },
   ): Promise<void> {
     const req = ctx.msg;
     if (!req.isRequest) throw new Error('cannot reply to a reply');
@@ -267,12 +313,18 @@ export class SipServer implements CoreServices {
     try {
       target = targetFromUri(parseUri(next));
     } catch (e) {
-      this.#log.warn({ callId: msg.callId, uri: next, err: (e as Error).message }, 'cannot forward');
+      this.#log.warn(
+        { callId: msg.callId, uri: next, err: (e as Error).message },
+        'cannot forward',
+      );
       return false;
     }
     const listener = this.#opts.transport.listenerFor(target);
     if (!listener) {
-      this.#log.warn({ callId: msg.callId, transport: target.transport }, 'no listener for the transport');
+      this.#log.warn(
+        { callId: msg.callId, transport: target.transport },
+        'no listener for the transport',
+      );
       return false;
     }
     stampTopVia(msg, ctx.rcv);
@@ -301,7 +353,9 @@ export class SipServer implements CoreServices {
   }
 
   listenSockets(): readonly string[] {
-    return this.#opts.transport.listeners().map((l) => `${l.transport}:${hostForUri(l.host)}:${l.port}`);
+    return this.#opts.transport
+      .listeners()
+      .map((l) => `${l.transport}:${hostForUri(l.host)}:${l.port}`);
   }
 
   // ---- helpers ----------------------------------------------------------------------------
@@ -317,7 +371,11 @@ export class SipServer implements CoreServices {
       return true;
     } catch (e) {
       this.#log.warn(
-        { callId, target: `${target.transport}:${target.host}:${target.port}`, err: (e as Error).message },
+        {
+          callId,
+          target: `${target.transport}:${target.host}:${target.port}`,
+          err: (e as Error).message,
+        },
         'send failed',
       );
       return false;

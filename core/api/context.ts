@@ -33,7 +33,11 @@ export interface CoreServices {
     ctx: RouteContext,
     status: number,
     reason: string,
-    opts?: { headers?: readonly (readonly [string, string])[]; body?: Buffer | string; contentType?: string },
+    opts?: {
+      headers?: readonly (readonly [string, string])[];
+      body?: Buffer | string;
+      contentType?: string;
+    },
   ): Promise<void>;
   /** The To-tag this server uses for stateless replies to the request in ctx. */
   replyToTag(ctx: RouteContext): string;

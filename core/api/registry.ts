@@ -32,7 +32,10 @@ export interface KsrExport<Ctx = unknown> {
   readonly returns: ReturnKind;
   /** One line for the generated API reference. */
   readonly doc: string;
-  readonly impl: (ctx: Ctx, ...args: (string | number)[]) => HostValue | Promise<HostValue>;
+  readonly impl: (
+    ctx: Ctx,
+    ...args: (string | number)[]
+  ) => HostValue | void | Promise<HostValue | void>;
 }
 
 export class KsrDeclarationError extends Error {

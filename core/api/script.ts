@@ -3,14 +3,7 @@
  * The core calls route functions by name; engines implement this interface.
  */
 
-export type RouteType =
-  | 'request'
-  | 'reply'
-  | 'failure'
-  | 'branch'
-  | 'onreply'
-  | 'onsend'
-  | 'event';
+export type RouteType = 'request' | 'reply' | 'failure' | 'branch' | 'onreply' | 'onsend' | 'event';
 
 /** Where a script error happened, for the log line and the stack trace a user reads. */
 export interface ScriptLocation {
@@ -44,7 +37,11 @@ export interface ScriptLimits {
   readonly maxSuspended: number;
 }
 
-export const DEFAULT_LIMITS: ScriptLimits = { cpuMs: 100, memoryBytes: 64 << 20, maxSuspended: 1000 };
+export const DEFAULT_LIMITS: ScriptLimits = {
+  cpuMs: 100,
+  memoryBytes: 64 << 20,
+  maxSuspended: 1000,
+};
 
 export interface ScriptInstance<Ctx = unknown> {
   readonly engine: string;

@@ -13,7 +13,11 @@ export const STATELESS_BRANCH_PREFIX = `${MAGIC_COOKIE}sl`;
 export function statelessBranch(msg: SipMessage, destination: string): string {
   const h = createHash('md5');
   const via = msg.topVia;
-  if (via?.branch && via.branch.startsWith(MAGIC_COOKIE) && via.branch.length > MAGIC_COOKIE.length) {
+  if (
+    via?.branch &&
+    via.branch.startsWith(MAGIC_COOKIE) &&
+    via.branch.length > MAGIC_COOKIE.length
+  ) {
     // The upstream branch already identifies the transaction; ACK/CANCEL share it.
     h.update(via.branch);
   } else {

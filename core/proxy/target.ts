@@ -49,7 +49,9 @@ export function targetFromUri(uri: SipUri): SendTarget {
   const maddr = uriParam(uri, 'maddr');
   const host = stripBrackets(maddr ?? uri.host);
   if (isIP(host) === 0) {
-    throw new TargetError(`host "${host}" is not an IP address (DNS resolution is not available yet)`);
+    throw new TargetError(
+      `host "${host}" is not an IP address (DNS resolution is not available yet)`,
+    );
   }
   const port = uri.port ?? (transport === 'tls' || transport === 'wss' ? 5061 : 5060);
   return { transport, host, port };
@@ -71,7 +73,8 @@ export function responseTarget(via: Via, rcv: ReceiveInfo | null): SendTarget {
     const n = Number(via.rport);
     if (Number.isInteger(n) && n > 0 && n < 65536) port = n;
   }
-  if (rcv && via.rport === '' && transport === 'udp') return { transport, host: rcv.srcIp, port: rcv.srcPort };
+  if (rcv && via.rport === '' && transport === 'udp')
+    return { transport, host: rcv.srcIp, port: rcv.srcPort };
   return { transport, host, port };
 }
 

@@ -31,11 +31,35 @@ const METHOD_LETTERS: Record<string, string> = {
 };
 
 const METHOD_TESTS = [
-  'INVITE', 'ACK', 'BYE', 'CANCEL', 'REGISTER', 'OPTIONS', 'SUBSCRIBE', 'PUBLISH', 'NOTIFY',
-  'REFER', 'INFO', 'UPDATE', 'PRACK', 'MESSAGE', 'KDMQ', 'GET', 'POST', 'PUT', 'DELETE',
+  'INVITE',
+  'ACK',
+  'BYE',
+  'CANCEL',
+  'REGISTER',
+  'OPTIONS',
+  'SUBSCRIBE',
+  'PUBLISH',
+  'NOTIFY',
+  'REFER',
+  'INFO',
+  'UPDATE',
+  'PRACK',
+  'MESSAGE',
+  'KDMQ',
+  'GET',
+  'POST',
+  'PUT',
+  'DELETE',
 ] as const;
 
-const PROTO_LETTERS: Record<string, string> = { u: 'udp', t: 'tcp', e: 'tls', s: 'sctp', v: 'ws', w: 'wss' };
+const PROTO_LETTERS: Record<string, string> = {
+  u: 'udp',
+  t: 'tcp',
+  e: 'tls',
+  s: 'sctp',
+  v: 'ws',
+  w: 'wss',
+};
 
 /** The method a message is about: the request method, or the CSeq method of a reply. */
 function methodOf(ctx: RouteContext): string {
@@ -136,16 +160,14 @@ const exports: KsrFunction[] = [
       ctx.dropped = true;
     },
   },
-  ...METHOD_TESTS.map(
-    (m): KsrFunction => ({
-      module: '',
-      name: `is_${m}`,
-      params: [],
-      returns: 'bool',
-      doc: `True when the method (CSeq method of a reply) is ${m}.`,
-      impl: (ctx) => methodOf(ctx) === m,
-    }),
-  ),
+  ...METHOD_TESTS.map((m): KsrFunction => ({
+    module: '',
+    name: `is_${m}`,
+    params: [],
+    returns: 'bool',
+    doc: `True when the method (CSeq method of a reply) is ${m}.`,
+    impl: (ctx) => methodOf(ctx) === m,
+  })),
   {
     module: '',
     name: 'is_method',
@@ -171,16 +193,14 @@ const exports: KsrFunction[] = [
       return false;
     },
   },
-  ...(['UDP', 'TCP', 'TLS', 'WS', 'WSS', 'SCTP'] as const).map(
-    (p): KsrFunction => ({
-      module: '',
-      name: `is_${p}`,
-      params: [],
-      returns: 'bool',
-      doc: `True when the message was received over ${p}.`,
-      impl: (ctx) => ctx.rcv.transport === p.toLowerCase(),
-    }),
-  ),
+  ...(['UDP', 'TCP', 'TLS', 'WS', 'WSS', 'SCTP'] as const).map((p): KsrFunction => ({
+    module: '',
+    name: `is_${p}`,
+    params: [],
+    returns: 'bool',
+    doc: `True when the message was received over ${p}.`,
+    impl: (ctx) => ctx.rcv.transport === p.toLowerCase(),
+  })),
   {
     module: '',
     name: 'is_TCPX',
@@ -221,16 +241,14 @@ const exports: KsrFunction[] = [
     doc: 'True when received over IPv6.',
     impl: (ctx) => isIP(ctx.rcv.srcIp) === 6,
   },
-  ...(['UDP', 'TCP', 'TLS', 'SCTP', 'WS', 'WSS'] as const).map(
-    (p): KsrFunction => ({
-      module: '',
-      name: `to_${p}`,
-      params: [],
-      returns: 'bool',
-      doc: `True when the next hop ($du, else R-URI) uses ${p}.`,
-      impl: (ctx) => nextHopTransport(ctx) === p.toLowerCase(),
-    }),
-  ),
+  ...(['UDP', 'TCP', 'TLS', 'SCTP', 'WS', 'WSS'] as const).map((p): KsrFunction => ({
+    module: '',
+    name: `to_${p}`,
+    params: [],
+    returns: 'bool',
+    doc: `True when the next hop ($du, else R-URI) uses ${p}.`,
+    impl: (ctx) => nextHopTransport(ctx) === p.toLowerCase(),
+  })),
   {
     module: '',
     name: 'to_IPv4',
@@ -319,7 +337,9 @@ const exports: KsrFunction[] = [
     doc: 'True when the source IP is one of our local addresses (loop detection).',
     impl: (ctx) =>
       ctx.core.isMyself(ctx.rcv.srcIp, ctx.rcv.dstPort) ||
-      ctx.core.listenSockets().some((s) => s.includes(`:${ctx.rcv.srcIp}:`) || s.includes(`[${ctx.rcv.srcIp}]`)),
+      ctx.core
+        .listenSockets()
+        .some((s) => s.includes(`:${ctx.rcv.srcIp}:`) || s.includes(`[${ctx.rcv.srcIp}]`)),
   },
   {
     module: '',
@@ -329,8 +349,20 @@ const exports: KsrFunction[] = [
     doc: 'True when the source address (ip:port:proto) is one of our sockets.',
     impl: (ctx) => ctx.core.isMyself(ctx.rcv.srcIp, ctx.rcv.srcPort, ctx.rcv.transport),
   },
-  ...flagFns('flag', 31, (ctx) => ctx.flags, (ctx, v) => (ctx.flags = v), 'message'),
-  ...flagFns('bflag', 31, (ctx) => ctx.bflags, (ctx, v) => (ctx.bflags = v), 'branch 0'),
+  ...flagFns(
+    'flag',
+    31,
+    (ctx) => ctx.flags,
+    (ctx, v) => (ctx.flags = v),
+    'message',
+  ),
+  ...flagFns(
+    'bflag',
+    31,
+    (ctx) => ctx.bflags,
+    (ctx, v) => (ctx.bflags = v),
+    'branch 0',
+  ),
   {
     module: '',
     name: 'seturi',
@@ -349,7 +381,8 @@ const exports: KsrFunction[] = [
     params: [str('user')],
     returns: 'bool',
     doc: 'Replaces the user part of the R-URI.',
-    impl: (ctx, user) => rewriteRuri(ctx, (u) => ({ ...u, user: String(user) === '' ? null : String(user) })),
+    impl: (ctx, user) =>
+      rewriteRuri(ctx, (u) => ({ ...u, user: String(user) === '' ? null : String(user) })),
   },
   {
     module: '',
