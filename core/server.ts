@@ -19,6 +19,7 @@ import { kamailioDebugLevel } from './log.ts';
 import { SipParseError } from './sip/errors.ts';
 import { parseMessage } from './sip/parser.ts';
 import { parseUri } from './sip/uri.ts';
+import { parseViaList } from './sip/via.ts';
 import { buildResponse, buildResponseFromPartial } from './sip/build.ts';
 import type { ReceiveInfo, SipMessage } from './sip/types.ts';
 import type { Listener, SendTarget, TransportLayer } from './transport/types.ts';
@@ -110,16 +111,18 @@ export class SipServer implements CoreServices {
     );
     // Responses and hopeless requests are dropped (RFC 3261 §18.1.2, RFC 4475 §3.1.2.19).
     if (e.status === 0 || p.isRequest !== true || p.vias.length === 0) return;
-    let reply: SipMessage;
+    let bytes: Buffer;
+    let target: SendTarget;
     try {
-      reply = buildResponseFromPartial(p, e.status, reasonPhrase(e.status), e.reason);
+      bytes = buildResponseFromPartial(p, e.status, reasonPhrase(e.status), e.reason);
+      const top = parseViaList(p.vias[0]!)[0];
+      if (!top) return;
+      target = responseTarget(top, rcv);
     } catch (err) {
       this.#log.debug({ err }, 'cannot build a reply to the malformed request');
       return;
     }
-    const via = reply.topVia;
-    if (!via) return;
-    this.#sendTo(responseTarget(via, rcv), reply.serialize(), p.callId);
+    void this.#sendTo(target, bytes, p.callId);
   }
 
   #framingError(head: Buffer, rcv: ReceiveInfo, reason: string): void {
@@ -191,6 +194,7 @@ export class SipServer implements CoreServices {
       msg,
       rcv,
       routeType,
+      script,
       core: this,
       tenant: this.#opts.tenant ?? '',
       log: (level, text) => {

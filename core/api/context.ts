@@ -4,7 +4,7 @@
  * modules keep their per-message state in `ext` under their own key.
  */
 import type { ReceiveInfo, SipMessage } from '../sip/types.ts';
-import type { RouteType } from './script.ts';
+import type { RouteType, ScriptInstance } from './script.ts';
 
 export type ScriptLogLevel = 'dbg' | 'info' | 'notice' | 'warn' | 'err' | 'crit' | 'alert';
 
@@ -68,6 +68,11 @@ export interface RouteContext {
   readonly log: ScriptLog;
   /** Tenant id ('' for the single-tenant default). */
   readonly tenant: string;
+  /**
+   * The script version running this route. Callbacks armed now (failure, branch, onreply
+   * routes) run later on this same version, even after a reload.
+   */
+  readonly script: ScriptInstance<RouteContext>;
   /** Message flags 0..31 (setflag/isflagset). */
   flags: number;
   /** Branch flags of branch 0 (setbflag/isbflagset). */
@@ -95,7 +100,7 @@ export interface RouteContext {
 }
 
 export function newRouteContext(
-  init: Pick<RouteContext, 'msg' | 'rcv' | 'routeType' | 'core' | 'log' | 'tenant'>,
+  init: Pick<RouteContext, 'msg' | 'rcv' | 'routeType' | 'core' | 'log' | 'tenant' | 'script'>,
 ): RouteContext {
   return {
     ...init,
