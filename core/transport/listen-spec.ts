@@ -7,7 +7,14 @@ import { isIP } from 'node:net';
 import type { Transport } from '../sip/types.ts';
 import type { ListenSpec } from './types.ts';
 
-const TRANSPORTS: ReadonlySet<string> = new Set<Transport>(['udp', 'tcp', 'tls', 'ws', 'wss', 'sctp']);
+const TRANSPORTS: ReadonlySet<string> = new Set<Transport>([
+  'udp',
+  'tcp',
+  'tls',
+  'ws',
+  'wss',
+  'sctp',
+]);
 const SPEC = /^([A-Za-z]+):(?:\[([^\]]*)\]|([^:[\]]*)):(\d{1,5})$/;
 
 export function parseListenSpec(text: string): ListenSpec {

@@ -17,7 +17,7 @@ export type LogFn = (
   fields?: Record<string, unknown>,
 ) => void;
 
-/** What a connection reports to its owner (the transport layer). Methods, not closures. */
+/** What a connection reports to its owner (the transport layer): one object per layer, so no closure per message. */
 export interface StreamSink {
   streamMessage(conn: StreamConnection, data: Buffer): void;
   streamFramingError(conn: StreamConnection, head: Buffer, reason: string): void;
@@ -57,8 +57,14 @@ const PING_BYTES = 4;
 /** How long a connection closed after a framing error may take to flush before destroy. */
 const CLOSE_GRACE_MS = 2000;
 const MIN_ACC = 4096;
+/** Bytes queued for a peer that is not reading, beyond which the connection is dropped. */
+const MAX_UNSENT = 4 * 1024 * 1024;
 
 function noop(): void {}
+
+function uncork(conn: StreamConnection): void {
+  conn.flush();
+}
 
 export class StreamConnection {
   readonly id: number;
@@ -85,6 +91,7 @@ export class StreamConnection {
   #rejectReady: (err: TransportError) => void = noop;
   #timer: NodeJS.Timeout | null = null;
   #closeReason: TransportError | null = null;
+  #corked = false;
 
   constructor(socket: Socket, init: StreamConnectionInit) {
     this.socket = socket;
@@ -135,9 +142,36 @@ export class StreamConnection {
     return this.#state === State.Closed;
   }
 
-  /** Caller checks `open` first. The socket's own buffer takes care of back-pressure. */
-  write(data: Buffer): void {
+  /**
+   * Caller checks `open` first. Returns false, and destroys the connection, when the peer has
+   * stopped reading and MAX_UNSENT bytes are already waiting: a stuck peer must not make the
+   * server buffer without bound.
+   */
+  write(data: Buffer): boolean {
+    if (this.socket.writableLength > MAX_UNSENT) {
+      this.#sink.log('warn', 'polysip:transport:write-overflow', {
+        connectionId: this.id,
+        remote: `${this.remoteIp}:${this.remotePort}`,
+        unsent: this.socket.writableLength,
+      });
+      this.socket.destroy();
+      return false;
+    }
+    if (!this.#corked) {
+      // Writes issued in the same tick (a burst of responses framed from one read) leave in
+      // one writev instead of one syscall each.
+      this.#corked = true;
+      this.socket.cork();
+      process.nextTick(uncork, this);
+    }
     this.socket.write(data);
+    return true;
+  }
+
+  /** @internal for uncork() */
+  flush(): void {
+    this.#corked = false;
+    this.socket.uncork();
   }
 
   /** Stops at once; pending sends on a connecting socket reject with `reason`. */

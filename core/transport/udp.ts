@@ -76,7 +76,13 @@ export class UdpEndpoint {
     return new Promise<void>((resolve, reject) => {
       this.socket.send(data, port, host, (err) => {
         if (err === null) resolve();
-        else reject(new TransportError(`send to ${host}:${port} failed: ${err.message}`, 'POLYSIP_ERR_TRANSPORT_UNREACHABLE'));
+        else
+          reject(
+            new TransportError(
+              `send to ${host}:${port} failed: ${err.message}`,
+              'POLYSIP_ERR_TRANSPORT_UNREACHABLE',
+            ),
+          );
       });
     });
   }
@@ -98,7 +104,12 @@ export class UdpEndpoint {
     // CRLF keep-alives (RFC 5626 §4.4.1 uses STUN on UDP; bare CRLFs are just ignored).
     if ((c === 0x0d || c === 0x0a) && isAllCrlf(msg)) return;
     if (len > this.#sink.maxMessageSize) {
-      this.#sink.datagramError(this, new Error(`datagram of ${len} bytes from ${rinfo.address}:${rinfo.port} exceeds maxMessageSize`));
+      this.#sink.datagramError(
+        this,
+        new Error(
+          `datagram of ${len} bytes from ${rinfo.address}:${rinfo.port} exceeds maxMessageSize`,
+        ),
+      );
       return;
     }
     const l = this.listener;

@@ -1,0 +1,18 @@
+export { ConnectionTable } from './connections.ts';
+export { EgressGuard, normalizeIp } from './egress.ts';
+export {
+  SipTransportLayer,
+  type FramingErrorHandler,
+  type MessageHandler,
+  type TransportOptions,
+} from './layer.ts';
+export { formatListenSpec, parseListenSpec } from './listen-spec.ts';
+export { createStreamServer, StreamConnection, type LogFn, type StreamSink } from './tcp.ts';
+export { UdpEndpoint } from './udp.ts';
+export {
+  TransportError,
+  type ListenSpec,
+  type Listener,
+  type SendTarget,
+  type TransportLayer,
+} from './types.ts';
