@@ -15,7 +15,7 @@ import {
 import { createLogger, type LogLevel } from '../core/log.ts';
 import { SipServer } from '../core/server.ts';
 import { SipTransportLayer, parseListenSpec } from '../core/transport/index.ts';
-import type { Listener } from '../core/transport/types.ts';
+import type { Listener, SendTarget } from '../core/transport/types.ts';
 import { loadLuaScript } from '../engines/lua/index.ts';
 import { builtinModules } from '../modules/index.ts';
 
@@ -28,6 +28,8 @@ export interface PolysipOptions {
   /** CIDR list the server may send to; unset = anywhere. */
   readonly allowDestinations?: readonly string[];
   readonly limits?: Partial<ScriptLimits>;
+  /** Sees every send the egress guard refused (conformance tests read answers there). */
+  readonly onRefusedDestination?: (target: SendTarget, data: Buffer) => void;
   /** A logger to use instead of stdout JSON (tests). */
   readonly log?: Logger;
 }
@@ -75,6 +77,7 @@ export async function startPolysip(opts: PolysipOptions): Promise<Polysip> {
   const script = await loadScript(opts.script, registry, opts.limits, 1);
   const transport = new SipTransportLayer({
     allowDestinations: opts.allowDestinations ? [...opts.allowDestinations] : undefined,
+    onRefusedDestination: opts.onRefusedDestination,
     log: (
       level: 'debug' | 'info' | 'warn' | 'error',
       msg: string,

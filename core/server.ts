@@ -14,7 +14,7 @@ import {
   type RouteContext,
   type ScriptLogLevel,
 } from './api/context.ts';
-import type { RouteOutcome, ScriptInstance } from './api/script.ts';
+import type { RouteOutcome, RouteType, ScriptInstance } from './api/script.ts';
 import { kamailioDebugLevel } from './log.ts';
 import { SipParseError } from './sip/errors.ts';
 import { parseMessage } from './sip/parser.ts';
@@ -23,6 +23,17 @@ import { parseViaList } from './sip/via.ts';
 import { buildResponse, buildResponseFromPartial } from './sip/build.ts';
 import type { ReceiveInfo, SipMessage } from './sip/types.ts';
 import type { Listener, SendTarget, TransportLayer } from './transport/types.ts';
+import { TransactionLayer } from './transaction/layer.ts';
+import { serverKey } from './transaction/keys.ts';
+import type { TimerConfig } from './transaction/timers.ts';
+import {
+  boundTransaction,
+  PRE_SEND_KEY,
+  StatefulProxy,
+  tmState,
+  type PreSendHook,
+  type ProxyHost,
+} from './proxy/stateful.ts';
 import {
   decrementMaxForwards,
   statelessBranch,
@@ -47,6 +58,8 @@ export interface ServerOptions {
   /** Route names, as Kamailio's kemi.*_route_callback. */
   readonly requestRoute?: string;
   readonly replyRoute?: string;
+  /** Transaction timers (T1, T2, T4, fr, fr_inv…), milliseconds. */
+  readonly timers?: Partial<TimerConfig>;
 }
 
 const SCRIPT_LOG: Record<ScriptLogLevel, 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = {
@@ -59,8 +72,13 @@ const SCRIPT_LOG: Record<ScriptLogLevel, 'debug' | 'info' | 'warn' | 'error' | '
   alert: 'fatal',
 };
 
-export class SipServer implements CoreServices {
+export class SipServer implements CoreServices, ProxyHost {
   readonly sharedVars = new Map<string, PvValue>();
+  /** The transaction layer and the stateful proxy over it (Kamailio's tm). */
+  readonly transactionLayer: TransactionLayer;
+  readonly transactions: StatefulProxy;
+  /** Server-transaction keys of requests whose route is running (t_precheck_trans). */
+  readonly #inflight = new Map<string, number>();
   readonly #opts: ServerOptions;
   readonly #log: Logger;
   readonly #aliases: { host: string; port: number | null }[];
@@ -74,12 +92,19 @@ export class SipServer implements CoreServices {
     this.#log = opts.log;
     this.#aliases = (opts.aliases ?? []).map(parseAlias);
     this.#localIps = localAddresses();
+    this.transactionLayer = new TransactionLayer({
+      transport: opts.transport,
+      timers: opts.timers,
+      log: (level, msg, fields) => this.#log[level](fields ?? {}, msg),
+    });
+    this.transactions = new StatefulProxy({ layer: this.transactionLayer, host: this });
     opts.transport.onMessage((data, rcv) => this.#receive(data, rcv));
     opts.transport.onFramingError((head, rcv, reason) => this.#framingError(head, rcv, reason));
   }
 
   stop(): void {
     this.#stopped = true;
+    this.transactionLayer.close();
   }
 
   // ---- receive path -------------------------------------------------------------------
@@ -110,19 +135,36 @@ export class SipServer implements CoreServices {
       'malformed SIP message',
     );
     // Responses and hopeless requests are dropped (RFC 3261 §18.1.2, RFC 4475 §3.1.2.19).
-    if (e.status === 0 || p.isRequest !== true || p.vias.length === 0) return;
+    if (e.status === 0 || p.isRequest === false || p.vias.length === 0) return;
     let bytes: Buffer;
     let target: SendTarget;
     try {
       bytes = buildResponseFromPartial(p, e.status, reasonPhrase(e.status), e.reason);
-      const top = parseViaList(p.vias[0]!)[0];
-      if (!top) return;
-      target = responseTarget(top, rcv);
+      target = this.#malformedReplyTarget(p.vias[0]!, rcv);
     } catch (err) {
       this.#log.debug({ err }, 'cannot build a reply to the malformed request');
       return;
     }
     void this.#sendTo(target, bytes, p.callId);
+  }
+
+  /**
+   * The top Via when it can be read; else the packet's source, the only address left that
+   * can tell the sender what was wrong with its request.
+   */
+  #malformedReplyTarget(topVia: string, rcv: ReceiveInfo): SendTarget {
+    try {
+      const via = parseViaList(topVia)[0];
+      if (via) return responseTarget(via, rcv);
+    } catch {
+      // fall through to the source address
+    }
+    return {
+      transport: rcv.transport,
+      host: rcv.srcIp,
+      port: rcv.srcPort,
+      connectionId: rcv.connectionId,
+    };
   }
 
   #framingError(head: Buffer, rcv: ReceiveInfo, reason: string): void {
@@ -141,13 +183,50 @@ export class SipServer implements CoreServices {
     if (msg.method === 'ACK' && msg.toTag?.startsWith(this.#tagPrefix)) {
       return; // the ACK to one of our stateless negative replies: absorbed, as Kamailio's sl does
     }
+    const layer = this.transactionLayer;
+    const st = layer.findServer(msg);
+    if (st) {
+      // A retransmission (last response re-sent) or the ACK of a negative final: absorbed.
+      if (st.onRequest(msg) === 'absorbed') return;
+    } else if (msg.method === 'ACK') {
+      const inv = layer.findInviteForAck(msg);
+      if (inv && inv.onAck2xx() === 'absorbed') return;
+    }
     const script = this.#opts.script();
-    const ctx = this.newContext(msg, rcv, 'request');
-    const outcome = await script.run(this.#opts.requestRoute ?? 'ksr_request_route', ctx);
-    await this.#afterRoute(ctx, outcome, script);
+    const ctx = this.newContext(msg, rcv, 'request', script);
+    const key = msg.method === 'ACK' ? null : serverKey(msg);
+    if (key !== null) {
+      const n = this.#inflight.get(key) ?? 0;
+      if (n > 0) tmState(ctx).precheck = true;
+      this.#inflight.set(key, n + 1);
+    }
+    try {
+      const outcome = await script.run(this.#opts.requestRoute ?? 'ksr_request_route', ctx);
+      await this.#afterRoute(ctx, outcome, script);
+    } finally {
+      if (key !== null) {
+        const n = this.#inflight.get(key) ?? 1;
+        if (n <= 1) this.#inflight.delete(key);
+        else this.#inflight.set(key, n - 1);
+      }
+    }
   }
 
   async #response(msg: SipMessage, rcv: ReceiveInfo): Promise<void> {
+    const ct = this.transactionLayer.findClient(msg);
+    if (ct) {
+      // The core reply route sees every reply first, as in Kamailio; then tm takes it.
+      const script = this.#opts.script();
+      const replyRoute = this.#opts.replyRoute ?? 'ksr_reply_route';
+      if (script.hasFunction(replyRoute)) {
+        const ctx = this.newContext(msg, rcv, 'reply', script);
+        const outcome = await script.run(replyRoute, ctx);
+        this.#logOutcome(ctx, outcome, script);
+        if (ctx.dropped || (outcome.kind === 'exit' && outcome.drop)) return;
+      }
+      ct.receive(msg, rcv);
+      return;
+    }
     const via = msg.topVia;
     if (!via || !this.#isOurVia(via.host, via.port, via.branch)) {
       this.#log.debug({ callId: msg.callId }, 'response not for us: dropped');
@@ -185,11 +264,11 @@ export class SipServer implements CoreServices {
   newContext(
     msg: SipMessage,
     rcv: ReceiveInfo,
-    routeType: RouteContext['routeType'],
+    routeType: RouteType,
+    script: ScriptInstance<RouteContext> = this.#opts.script(),
   ): RouteContext {
     const log = this.#log;
     const callId = msg.callId;
-    const script = this.#opts.script();
     return newRouteContext({
       msg,
       rcv,
@@ -213,7 +292,32 @@ export class SipServer implements CoreServices {
     if (outcome.kind !== 'error' && outcome.kind !== 'aborted' && outcome.kind !== 'missing')
       return;
     if (ctx.replied || ctx.msg.method === 'ACK') return;
+    const txn = boundTransaction(ctx);
+    if (txn) {
+      if (!txn.uas.finalSent && txn.pendingBranches === 0) {
+        txn.replyLocal(500, 'Server Internal Error');
+      }
+      return;
+    }
     await this.sendReply(ctx, 500, 'Server Internal Error');
+  }
+
+  /** Runs a callback route (failure, branch, onreply…) and logs a bad outcome (ProxyHost). */
+  async runRoute(
+    script: ScriptInstance<RouteContext>,
+    name: string,
+    ctx: RouteContext,
+    arg?: string,
+  ): Promise<RouteOutcome> {
+    // Kamailio skips callbacks whose function does not exist.
+    if (!script.hasFunction(name)) return { kind: 'missing', name };
+    const outcome = await script.run(name, ctx, arg);
+    this.#logOutcome(ctx, outcome, script);
+    return outcome;
+  }
+
+  listenerFor(target: SendTarget): Listener | null {
+    return this.#opts.transport.listenerFor(target);
   }
 
   #logOutcome(
@@ -333,6 +437,8 @@ export class SipServer implements CoreServices {
     }
     stampTopVia(msg, ctx.rcv);
     decrementMaxForwards(msg);
+    const hooks = ctx.ext.get(PRE_SEND_KEY) as PreSendHook[] | undefined;
+    if (hooks) for (const h of hooks) h(msg, listener, ctx);
     const dest = `${target.transport}:${target.host}:${target.port}`;
     msg.pushVia(viaFor(listener, statelessBranch(msg, dest)));
     const data = msg.serialize();

@@ -9,6 +9,9 @@ import { module as siputils } from './siputils/index.ts';
 import { module as maxfwd } from './maxfwd/index.ts';
 import { module as sanity } from './sanity/index.ts';
 import { module as corex } from './corex/index.ts';
+import { module as tm } from './tm/index.ts';
+import { module as tmx } from './tmx/index.ts';
+import { module as rr } from './rr/index.ts';
 
 export const builtinModules: readonly PolysipModule[] = [
   core,
@@ -20,4 +23,7 @@ export const builtinModules: readonly PolysipModule[] = [
   maxfwd,
   sanity,
   corex,
+  tm,
+  tmx,
+  rr,
 ];

@@ -63,8 +63,9 @@ export function targetFromUri(uri: SipUri): SendTarget {
  * when rport was asked for, else to received/sent-by.
  */
 export function responseTarget(via: Via, rcv: ReceiveInfo | null): SendTarget {
-  const transport = toTransport(via.transport, 'udp');
-  if (rcv && transport !== 'udp' && rcv.transport === transport) {
+  // The answer leaves by the transport the request came in on, whatever its Via claims.
+  const transport = rcv ? rcv.transport : toTransport(via.transport, 'udp');
+  if (rcv && transport !== 'udp') {
     return { transport, host: rcv.srcIp, port: rcv.srcPort, connectionId: rcv.connectionId };
   }
   const host = stripBrackets(via.received ?? via.host);

@@ -30,6 +30,11 @@ export interface TransportOptions {
    * with POLYSIP_ERR_TRANSPORT_REFUSED_DESTINATION before any socket is touched.
    */
   readonly allowDestinations?: readonly string[];
+  /**
+   * Told of every send the guard refused, with the bytes that would have left. Conformance
+   * tests read the answers addressed to the corpus's foreign hosts here, so nothing is sent.
+   */
+  readonly onRefusedDestination?: (target: SendTarget, data: Buffer) => void;
   /** Largest message accepted (datagram or framed stream message). Default 65535. */
   readonly maxMessageSize?: number;
   /** A stream connection with no traffic either way for this long is closed. Default 600000. */
@@ -117,6 +122,7 @@ export class SipTransportLayer implements TransportLayer {
   readonly #maxPerSource: number;
   readonly #connectTimeoutMs: number;
   readonly #guard: EgressGuard | null;
+  readonly #onRefused: ((target: SendTarget, data: Buffer) => void) | undefined;
   readonly #table = new ConnectionTable();
   /** Bound listeners, each list in id order. */
   #udp: UdpEndpoint[] = [];
@@ -140,6 +146,7 @@ export class SipTransportLayer implements TransportLayer {
     this.#connectTimeoutMs = positive('tcpConnectTimeoutMs', options.tcpConnectTimeoutMs, 5000);
     this.#guard =
       options.allowDestinations === undefined ? null : new EgressGuard(options.allowDestinations);
+    this.#onRefused = options.onRefusedDestination;
 
     const log = this.#log;
     this.#streamSink = {
@@ -302,6 +309,7 @@ export class SipTransportLayer implements TransportLayer {
     const family = ipFamily(host);
     const guard = this.#guard;
     if (guard !== null && (family === 0 || !guard.allows(host, family))) {
+      this.#onRefused?.(target, data);
       return Promise.reject(
         new TransportError(
           `destination ${target.host} is not in allowDestinations`,

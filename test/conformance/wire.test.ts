@@ -12,6 +12,7 @@ interface WireResult {
   isResponse?: boolean;
   note?: string;
   replies?: number;
+  forwarded?: number;
   statusLine: string | null;
   warning?: string | null;
 }
@@ -41,6 +42,16 @@ function runInNamespace(): WireResult[] {
     .map((l) => JSON.parse(l) as WireResult);
 }
 
+/**
+ * Well-formed requests that Kamailio's default configuration drops silently, and so does
+ * scripts/default.lua, which ports it: sanity_check(17895, 7) includes check 16384, "the
+ * first Via has a branch". The parser accepts both (test/conformance-parse.test.ts).
+ */
+const SANITY_DROPS = new Map([
+  ['longreq.dat', 'top Via sip33.example.com has no branch: dropped by sanity check 16384'],
+  ['inv2543.dat', 'RFC 2543 request without a branch: dropped by sanity check 16384'],
+]);
+
 const results = runInNamespace();
 const byFile = new Map(results.map((r) => [r.file, r]));
 const code = (r: WireResult | undefined): number | null => {
@@ -58,6 +69,11 @@ for (const r of results.filter((x) => x.verdict)) {
     const status = code(r);
     switch (r.verdict) {
       case 'reject-400':
+        if (r.file === 'test.dat') {
+          // No Via at all: a response has nowhere to go; its note allows "400 (or drop)".
+          t.is(r.replies, 0);
+          break;
+        }
         t.is(status, 400, `got ${r.statusLine}`);
         t.truthy(r.warning, 'the 400 names the fault in a Warning header');
         break;
@@ -89,9 +105,17 @@ for (const r of results.filter((x) => x.verdict)) {
           t.is(r.replies, 0, 'a response is routed by Via or dropped, never answered');
           break;
         }
+        if (SANITY_DROPS.has(r.file)) {
+          t.is(r.replies, 0, SANITY_DROPS.get(r.file));
+          break;
+        }
         // valid and other semantic verdicts: parsed and routed; the default script answers
-        // every request it cannot relay, so a final response proves it was processed.
-        t.true(status !== null, `no answer to a well-formed request (${r.note ?? ''})`);
+        // every request it cannot relay, so a final response or the relayed request proves it
+        // was processed.
+        t.true(
+          status !== null || (r.forwarded ?? 0) > 0,
+          `neither answered nor relayed (${r.note ?? ''})`,
+        );
     }
   });
 }

@@ -57,7 +57,7 @@ function cases.vars()
 	KSR.pv.sets("$shv(hits)", "x")
 	local n = KSR.pv.get("$var(n)") + 1
 	KSR.pv.unset("$var(n)")
-	return 200, table.concat({ b(n), KSR.pv.get("$avp(s)"), b(KSR.pv.is_null("$var(n)")), KSR.pv.get("$shv(hits)") }, " ")
+	return 200, table.concat({ b(n), KSR.pv.get("$avp(s)"), b(KSR.pv.is_null("$var(n)")), b(KSR.pv.get("$var(n)")), KSR.pv.get("$shv(hits)") }, " ")
 end
 
 function cases.headers()
