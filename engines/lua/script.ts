@@ -1,0 +1,719 @@
+/**
+ * One Lua script instance: one fengari state, one `KSR` table, routes run in coroutines.
+ *
+ * Each `run()` gets a new coroutine, so a KSR implementation returning a Promise suspends only
+ * that route (the host function yields, the driver awaits, then resumes it with the value: the
+ * script's locals stay intact). Every coroutine — the route's and those the script creates — is
+ * mapped to its route record, which carries the ctx KSR calls receive and the CPU deadline.
+ */
+import { readFileSync, realpathSync } from 'node:fs';
+import { dirname, join, resolve, sep } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import fengari, { type Hook, type JsFunction, type LuaState, type LuaString } from 'fengari';
+import type { ExportRegistry, HostValue, KsrExport } from '../../core/api/registry.ts';
+import { isRouteExit } from '../../core/api/control.ts';
+import {
+  DEFAULT_LIMITS,
+  ScriptLoadError,
+  type RouteOutcome,
+  type ScriptInstance,
+  type ScriptLimits,
+  type ScriptLocation,
+} from '../../core/api/script.ts';
+import { convertArg, convertReturn, ksrName, type GuestArg } from '../ksr/convert.ts';
+import { buildKsrTree } from '../ksr/tree.ts';
+import { openSafeLibs, PRELUDE, PRELUDE_CHUNKNAME } from './sandbox.ts';
+
+const { lua, lauxlib, to_luastring, to_jsstring } = fengari;
+const {
+  LUA_OK,
+  LUA_YIELD,
+  LUA_TNIL,
+  LUA_TNONE,
+  LUA_TBOOLEAN,
+  LUA_TNUMBER,
+  LUA_TSTRING,
+  LUA_TLIGHTUSERDATA,
+  LUA_MASKCOUNT,
+} = lua;
+
+/** Instructions between two clock checks of the CPU hook. */
+const HOOK_COUNT = 1000;
+const AT = 64;
+/** Finished route coroutines kept for reuse. */
+const IDLE_THREADS = 64; // '@': chunk names of files
+
+/** Unforgeable error values (light userdata): only the host can push them. */
+const EXIT = Object.freeze({ polysip: 'exit' });
+const ABORT = Object.freeze({ polysip: 'abort' });
+const SUSP = Object.freeze({ polysip: 'suspend' });
+
+const MODULE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
+
+export interface LuaScriptOptions<Ctx> {
+  readonly file: string;
+  readonly source?: string;
+  readonly registry: ExportRegistry<Ctx>;
+  readonly limits?: Partial<ScriptLimits>;
+  readonly version?: number;
+  readonly entryPoints?: readonly string[];
+  /** Where the script's `print` goes (default: stdout). */
+  readonly print?: (text: string) => void;
+}
+
+type Settled =
+  | { readonly ok: true; readonly value: HostValue }
+  | { readonly ok: false; readonly error: unknown };
+
+/** State of one route call, shared by every coroutine the route runs. */
+class Run<Ctx> {
+  budgetMs: number;
+  deadline = 0;
+  aborted = false;
+  abortWhere: ScriptLocation | null = null;
+  /** 0: none, 1: exit, 2: drop. */
+  exit = 0;
+  /** Set while a KSR call's Promise is outstanding. */
+  pending: Promise<void> | null = null;
+  pendingDecl: KsrExport<Ctx> | null = null;
+  settled: Settled | null = null;
+  /** Modules whose top-level chunk this route has started and not finished. */
+  readonly requiring = new Set<string>();
+  constructor(
+    /** `undefined` while the top-level chunk runs: KSR calls are refused then. */
+    readonly ctx: Ctx | undefined,
+    readonly loading: boolean,
+    budgetMs: number,
+  ) {
+    this.budgetMs = budgetMs;
+  }
+}
+
+const SUSPENDED = Symbol('suspended');
+type Step = RouteOutcome | typeof SUSPENDED;
+
+function jsString(s: LuaString): string {
+  return to_jsstring(s, 0, s.length, true);
+}
+
+export class LuaScript<Ctx> implements ScriptInstance<Ctx> {
+  readonly engine = 'lua';
+  readonly file: string;
+  readonly version: number;
+  readonly #dir: string;
+  readonly #limits: ScriptLimits;
+  readonly #print: (text: string) => void;
+  #L: LuaState | null;
+  readonly #runs = new WeakMap<LuaState, Run<Ctx>>();
+  /** Coroutines parked inside a KSR call: only the host may resume them. */
+  readonly #waiting = new WeakSet<LuaState>();
+  readonly #names = new Map<string, LuaString>();
+  #suspended = 0;
+  readonly #idle: LuaState[] = [];
+  readonly #hook: Hook;
+
+  private constructor(opts: LuaScriptOptions<Ctx>) {
+    this.file = resolve(opts.file);
+    this.#dir = dirname(this.file);
+    this.version = opts.version ?? 1;
+    this.#limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.#print = opts.print ?? ((t) => process.stdout.write(`${t}\n`));
+    this.#hook = (L) => this.#onHook(L);
+    const L = lauxlib.luaL_newstate();
+    this.#L = L;
+    // A JS exception escaping a host function becomes a Lua error carrying its message.
+    lua.lua_atnativeerror(L, (L1) => {
+      const e = lua.lua_touserdata(L1, 1);
+      lua.lua_pushstring(L1, to_luastring(e instanceof Error ? e.message : String(e)));
+      return 1;
+    });
+    openSafeLibs(L);
+    this.#installKsr(L, opts.registry);
+    this.#runPrelude(L);
+    // Threads inherit the hook of the thread that creates them.
+    lua.lua_sethook(L, this.#hook, LUA_MASKCOUNT, HOOK_COUNT);
+  }
+
+  static async load<Ctx>(opts: LuaScriptOptions<Ctx>): Promise<LuaScript<Ctx>> {
+    const file = resolve(opts.file);
+    let source: string;
+    try {
+      source = opts.source ?? readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new ScriptLoadError(`cannot read the script: ${(e as Error).message}`, {
+        file,
+        line: null,
+      });
+    }
+    const script = new LuaScript(opts);
+    try {
+      await script.#runTopLevel(source);
+      for (const name of opts.entryPoints ?? ['ksr_request_route']) {
+        if (!script.hasFunction(name)) {
+          throw new ScriptLoadError(`the script does not define the function '${name}'`, {
+            file,
+            line: null,
+          });
+        }
+      }
+    } catch (e) {
+      script.dispose();
+      throw e;
+    }
+    return script;
+  }
+
+  get alive(): boolean {
+    return this.#L !== null;
+  }
+
+  hasFunction(name: string): boolean {
+    const L = this.#L;
+    if (L === null) return false;
+    const t = lua.lua_getglobal(L, this.#name(name));
+    lua.lua_pop(L, 1);
+    return t === lua.LUA_TFUNCTION;
+  }
+
+  run(fn: string, ctx: Ctx, arg?: string): Promise<RouteOutcome> {
+    // The contract: never reject. A throw here would be an engine bug; report it as an outcome.
+    try {
+      return this.#run(fn, ctx, arg).catch((e: unknown) => this.#internalError(e));
+    } catch (e) {
+      return Promise.resolve(this.#internalError(e));
+    }
+  }
+
+  #internalError(e: unknown): RouteOutcome {
+    return {
+      kind: 'error',
+      message: `internal Lua engine error: ${e instanceof Error ? e.message : String(e)}`,
+      where: { file: this.file, line: null },
+      traceback: e instanceof Error ? (e.stack ?? '') : '',
+    };
+  }
+
+  #run(fn: string, ctx: Ctx, arg?: string): Promise<RouteOutcome> {
+    const L = this.#L;
+    if (L === null) return Promise.resolve(this.#disposedOutcome());
+    const name = this.#name(fn);
+    if (lua.lua_getglobal(L, name) !== lua.LUA_TFUNCTION) {
+      lua.lua_pop(L, 1);
+      return Promise.resolve({ kind: 'missing', name: fn });
+    }
+    lua.lua_pop(L, 1);
+    let T = this.#idle.pop();
+    if (T === undefined) {
+      T = lua.lua_newthread(L);
+      lua.lua_pop(L, 1); // the JS reference keeps the thread alive
+    }
+    lua.lua_getglobal(T, name);
+    let nargs = 0;
+    if (arg !== undefined) {
+      lua.lua_pushstring(T, to_luastring(arg));
+      nargs = 1;
+    }
+    const run = new Run<Ctx>(ctx, false, this.#limits.cpuMs);
+    this.#runs.set(T, run);
+    const first = this.#step(T, run, nargs);
+    if (first !== SUSPENDED) {
+      this.#recycle(T, first);
+      return Promise.resolve(first);
+    }
+    return this.#continue(T, run).then((out) => {
+      this.#recycle(T, out);
+      return out;
+    });
+  }
+
+  /** A coroutine that returned normally is reusable (a dead one is not): saves an allocation. */
+  #recycle(T: LuaState, out: RouteOutcome): void {
+    this.#runs.delete(T);
+    if (out.kind !== 'returned' || this.#L === null || this.#idle.length >= IDLE_THREADS) return;
+    lua.lua_settop(T, 0);
+    this.#idle.push(T);
+  }
+
+  dispose(): void {
+    const L = this.#L;
+    if (L === null) return;
+    this.#L = null;
+    lua.lua_close(L);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Driving a route coroutine
+
+  async #continue(T: LuaState, run: Run<Ctx>): Promise<RouteOutcome> {
+    for (;;) {
+      this.#suspended++;
+      try {
+        await run.pending;
+      } finally {
+        this.#suspended--;
+      }
+      run.pending = null;
+      if (this.#L === null) return this.#disposedOutcome();
+      const out = this.#step(T, run, 0);
+      if (out !== SUSPENDED) return out;
+    }
+  }
+
+  /** Resumes `T` once and classifies how it stopped. */
+  #step(T: LuaState, run: Run<Ctx>, nargs: number): Step {
+    const t0 = performance.now();
+    run.deadline = t0 + run.budgetMs;
+    const status = lua.lua_resume(T, null, nargs);
+    run.budgetMs -= performance.now() - t0;
+    if (status === LUA_YIELD) {
+      if (run.pending !== null) return SUSPENDED;
+      // The route function itself called coroutine.yield: there is nobody to yield to.
+      return {
+        kind: 'error',
+        message: 'attempt to yield from the route function (outside a coroutine)',
+        where: this.#locate(T, 0),
+        traceback: this.#traceback(T, null),
+      };
+    }
+    if (run.exit !== 0) return { kind: 'exit', drop: run.exit === 2 };
+    if (status === LUA_OK) return { kind: 'returned' };
+    if (run.aborted) {
+      return { kind: 'aborted', reason: 'cpu', where: run.abortWhere ?? this.#locate(T, 0) };
+    }
+    return this.#errorOutcome(T);
+  }
+
+  #errorOutcome(T: LuaState): RouteOutcome {
+    const where = this.#locate(T, 0);
+    let message: string;
+    const t = lua.lua_type(T, -1);
+    if (t === LUA_TSTRING) message = jsString(lua.lua_tolstring(T, -1)!);
+    else if (t === LUA_TNUMBER) message = String(lua.lua_tonumber(T, -1));
+    else if (t === LUA_TNIL || t === LUA_TNONE) message = 'error (nil error value)';
+    else message = `(error object is a ${jsString(lua.lua_typename(T, t))} value)`;
+    const traceback = this.#traceback(T, message);
+    return { kind: 'error', message: stripLocation(message, where), where, traceback };
+  }
+
+  #traceback(T: LuaState, message: string | null): string {
+    const L = this.#L!;
+    lauxlib.luaL_traceback(L, T, message === null ? null : to_luastring(message), 0);
+    const tb = jsString(lua.lua_tolstring(L, -1)!);
+    lua.lua_pop(L, 1);
+    return tb;
+  }
+
+  /** The innermost frame of the user's files (chunk name '@path') at or above `level`. */
+  #locate(T: LuaState, level: number): ScriptLocation {
+    const ar = new lua.lua_Debug();
+    for (let lv = level; lua.lua_getstack(T, lv, ar) !== 0; lv++) {
+      lua.lua_getinfo(T, 'Sl', ar);
+      const src = ar.source;
+      if (src !== null && src[0] === AT) {
+        return {
+          file: jsString(src.subarray(1)),
+          line: ar.currentline > 0 ? ar.currentline : null,
+        };
+      }
+    }
+    return { file: this.file, line: null };
+  }
+
+  #disposedOutcome(): RouteOutcome {
+    return {
+      kind: 'error',
+      message: 'the Lua script instance was disposed',
+      where: { file: this.file, line: null },
+      traceback: '',
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // CPU budget
+
+  #onHook(L: LuaState): void {
+    const run = this.#runs.get(L);
+    if (run === undefined) return;
+    if (!run.aborted) {
+      if (performance.now() < run.deadline) return;
+      run.aborted = true;
+      run.abortWhere = this.#locate(L, 0);
+    }
+    // From now on every instruction of this coroutine raises again: a pcall cannot outlast it.
+    lua.lua_sethook(L, this.#hook, LUA_MASKCOUNT, 1);
+    lua.lua_pushlightuserdata(L, ABORT);
+    lua.lua_error(L);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Loading
+
+  async #runTopLevel(source: string): Promise<void> {
+    const L = this.#L!;
+    const bytes = to_luastring(source);
+    const status = lauxlib.luaL_loadbufferx(L, bytes, bytes.length, `@${this.file}`, 't');
+    if (status !== LUA_OK) {
+      const msg = jsString(lua.lua_tolstring(L, -1) ?? to_luastring('syntax error'));
+      lua.lua_pop(L, 1);
+      throw loadErrorFromMessage(msg, this.file);
+    }
+    const T = lua.lua_newthread(L);
+    lua.lua_insert(L, -2);
+    lua.lua_xmove(L, T, 1); // the chunk, onto the thread
+    lua.lua_pop(L, 1);
+    const run = new Run<Ctx>(undefined, true, Math.max(1000, this.#limits.cpuMs * 10));
+    this.#runs.set(T, run);
+    let out = this.#step(T, run, 0);
+    if (out === SUSPENDED) out = await this.#continue(T, run);
+    switch (out.kind) {
+      case 'returned':
+        return;
+      case 'error':
+        throw new ScriptLoadError(out.message, out.where);
+      case 'aborted':
+        throw new ScriptLoadError(
+          'CPU budget exceeded while running the top-level chunk',
+          out.where,
+        );
+      default:
+        throw new ScriptLoadError(`unexpected ${out.kind} while loading`, {
+          file: this.file,
+          line: null,
+        });
+    }
+  }
+
+  #runPrelude(L: LuaState): void {
+    const bytes = to_luastring(PRELUDE);
+    if (lauxlib.luaL_loadbufferx(L, bytes, bytes.length, PRELUDE_CHUNKNAME, 't') !== LUA_OK) {
+      throw new Error(`polysip Lua prelude: ${jsString(lua.lua_tolstring(L, -1)!)}`);
+    }
+    lua.lua_pushlightuserdata(L, EXIT);
+    lua.lua_pushlightuserdata(L, ABORT);
+    lua.lua_pushlightuserdata(L, SUSP);
+    lua.lua_pushjsfunction(L, (L1) => this.#bind(L1));
+    lua.lua_pushjsfunction(L, (L1) => {
+      reenableHooks(L1);
+      const run = this.#runs.get(L1);
+      if (run === undefined || (!run.aborted && run.exit === 0)) return 0;
+      lua.lua_pushlightuserdata(L1, run.aborted ? ABORT : EXIT);
+      return 1;
+    });
+    lua.lua_pushjsfunction(L, (L1) => this.#loadModule(L1));
+    lua.lua_pushjsfunction(L, (L1) => {
+      const path = lua.lua_tolstring(L1, 1);
+      if (path !== null) this.#runs.get(L1)?.requiring.delete(jsString(path));
+      return 0;
+    });
+    lua.lua_pushjsfunction(L, (L1) => {
+      const s = lua.lua_tolstring(L1, 1);
+      this.#print(s === null ? '' : jsString(s));
+      return 0;
+    });
+    if (lua.lua_pcall(L, 8, 0, 0) !== LUA_OK) {
+      throw new Error(`polysip Lua prelude: ${jsString(lua.lua_tolstring(L, -1)!)}`);
+    }
+  }
+
+  /** coroutine.resume(co): the coroutine now belongs to the resuming route. */
+  #bind(L: LuaState): number {
+    const co = lua.lua_tothread(L, 1);
+    if (co === null) return 0; // the real resume reports the bad argument
+    if (this.#waiting.has(co)) {
+      return raise(L, 'cannot resume a coroutine that is waiting for a KSR call', 2);
+    }
+    const run = this.#runs.get(L);
+    if (run !== undefined) this.#runs.set(co, run);
+    else this.#runs.delete(co);
+    lua.lua_sethook(co, this.#hook, LUA_MASKCOUNT, HOOK_COUNT);
+    return 0;
+  }
+
+  /** require(name): compiles `<script dir>/<name>.lua` (text only); returns (chunk, path). */
+  #loadModule(L: LuaState): number {
+    const s = lua.lua_type(L, 1) === LUA_TSTRING ? jsString(lua.lua_tolstring(L, 1)!) : null;
+    let error: string | null = null;
+    let path = '';
+    let bytes: Uint8Array | null = null;
+    if (s === null) {
+      error = 'require: the module name must be a string';
+    } else if (!MODULE_NAME.test(s)) {
+      error = `require: module '${s}' refused: only a .lua file of the script's own folder can be required (a name without '/', '\\', '.' or '..')`;
+    } else {
+      path = join(this.#dir, `${s}.lua`);
+      try {
+        const real = realpathSync(path);
+        const realDir = realpathSync(this.#dir);
+        if (dirname(real) !== realDir && !real.startsWith(realDir + sep)) {
+          error = `require: module '${s}' refused: it resolves outside the script's folder`;
+        } else {
+          bytes = readFileSync(real);
+        }
+      } catch {
+        error = `require: module '${s}' not found (no file ${path})`;
+      }
+    }
+    if (error !== null) return raise(L, error, 2);
+    const run = this.#runs.get(L);
+    if (run !== undefined) {
+      // Tail calls hide module chunks from the stack, so loops are tracked per route call.
+      if (run.requiring.has(path)) {
+        return raise(
+          L,
+          `require: module '${s}' is already being loaded by this route (a require loop, or an earlier require of it failed)`,
+          2,
+        );
+      }
+      run.requiring.add(path);
+    }
+    if (lauxlib.luaL_loadbufferx(L, bytes!, bytes!.length, `@${path}`, 't') !== LUA_OK) {
+      return lua.lua_error(L);
+    }
+    lua.lua_pushstring(L, to_luastring(path));
+    return 2;
+  }
+
+  #name(s: string): LuaString {
+    let b = this.#names.get(s);
+    if (b === undefined) {
+      b = to_luastring(s);
+      if (this.#names.size < 10_000) this.#names.set(s, b);
+    }
+    return b;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The KSR table
+
+  #installKsr(L: LuaState, registry: ExportRegistry<Ctx>): void {
+    const tree = buildKsrTree(registry);
+    lua.lua_createtable(L, 0, tree.core.length + tree.modules.size + 2);
+    for (const decl of tree.core) {
+      lua.lua_pushjsfunction(L, this.#hostFunction(decl));
+      lua.lua_setfield(L, -2, decl.name);
+    }
+    for (const [mod, decls] of tree.modules) {
+      lua.lua_createtable(L, 0, decls.length);
+      for (const decl of decls) {
+        lua.lua_pushjsfunction(L, this.#hostFunction(decl));
+        lua.lua_setfield(L, -2, decl.name);
+      }
+      lua.lua_setfield(L, -2, mod);
+    }
+    lua.lua_createtable(L, 0, 2);
+    lua.lua_pushjsfunction(L, this.#exitFunction(false));
+    lua.lua_setfield(L, -2, 'exit');
+    lua.lua_pushjsfunction(L, this.#exitFunction(true));
+    lua.lua_setfield(L, -2, 'drop');
+    lua.lua_setfield(L, -2, 'x');
+    lua.lua_setglobal(L, 'KSR');
+  }
+
+  #exitFunction(drop: boolean): JsFunction {
+    const label = drop ? 'KSR.x.drop' : 'KSR.x.exit';
+    return (L) => {
+      const run = this.#runs.get(L);
+      if (run === undefined || run.loading) {
+        return raise(L, `${label}: not available while the script is loading`);
+      }
+      run.exit = drop ? 2 : 1;
+      lua.lua_pushlightuserdata(L, EXIT);
+      return lua.lua_error(L);
+    };
+  }
+
+  /** One closure per export, built once per instance. */
+  #hostFunction(decl: KsrExport<Ctx>): JsFunction {
+    const label = ksrName(decl);
+    const params = decl.params;
+    const nparams = params.length;
+    const impl = decl.impl;
+    const isStr = params.map((p) => p.type === 'str');
+    const intReturn = decl.returns === 'int';
+    const runs = this.#runs;
+    const args: (string | number)[] = new Array(nparams);
+    return (L) => {
+      const run = runs.get(L);
+      if (run === undefined || run.ctx === undefined) {
+        return raise(L, `${label}: KSR functions cannot be called while the script is loading`);
+      }
+      let result: HostValue | void | Promise<HostValue | void> = undefined;
+      let failure: string | null = null;
+      let exit = 0;
+      try {
+        for (let i = 0; i < nparams; i++) args[i] = readArg(L, i + 1, isStr[i]!, decl, i);
+        switch (nparams) {
+          case 0:
+            result = impl(run.ctx);
+            break;
+          case 1:
+            result = impl(run.ctx, args[0]!);
+            break;
+          case 2:
+            result = impl(run.ctx, args[0]!, args[1]!);
+            break;
+          case 3:
+            result = impl(run.ctx, args[0]!, args[1]!, args[2]!);
+            break;
+          default:
+            result = impl(run.ctx, ...args);
+        }
+      } catch (e) {
+        if (isRouteExit(e)) exit = e.drop ? 2 : 1;
+        else failure = hostErrorMessage(label, e);
+      }
+      if (exit !== 0) {
+        run.exit = exit;
+        lua.lua_pushlightuserdata(L, EXIT);
+        return lua.lua_error(L);
+      }
+      if (failure !== null) return raise(L, failure);
+      if (typeof result === 'object' && result !== null) return this.#suspend(L, run, decl, result);
+      if (intReturn && typeof result === 'number' && (result | 0) === result) {
+        lua.lua_pushinteger(L, result);
+        return 1;
+      }
+      return pushReturn(L, decl, result);
+    };
+  }
+
+  #suspend(L: LuaState, run: Run<Ctx>, decl: KsrExport<Ctx>, p: Promise<HostValue | void>): number {
+    const label = ksrName(decl);
+    if (!lua.lua_isyieldable(L)) {
+      p.then(noop, noop);
+      return raise(
+        L,
+        `${label}: cannot wait for an asynchronous result here (inside a metamethod, an iterator or a library callback such as string.gsub)`,
+      );
+    }
+    if (this.#suspended >= this.#limits.maxSuspended) {
+      p.then(noop, noop);
+      return raise(L, `${label}: too many suspended routes (limit ${this.#limits.maxSuspended})`);
+    }
+    run.pendingDecl = decl;
+    run.settled = null;
+    run.pending = p.then(
+      (value) => {
+        run.settled = { ok: true, value: value ?? undefined };
+      },
+      (error: unknown) => {
+        run.settled = { ok: false, error };
+      },
+    );
+    this.#waiting.add(L);
+    lua.lua_pushlightuserdata(L, SUSP);
+    return lua.lua_yieldk(L, 1, 0, (L1) => this.#resumed(L1));
+  }
+
+  /** Continuation of a suspended KSR call: its value (or error) becomes the call's result. */
+  #resumed(L: LuaState): number {
+    this.#waiting.delete(L);
+    const run = this.#runs.get(L)!;
+    const decl = run.pendingDecl!;
+    const settled = run.settled!;
+    run.pendingDecl = null;
+    run.settled = null;
+    if (settled.ok) return pushReturn(L, decl, settled.value);
+    if (isRouteExit(settled.error)) {
+      run.exit = settled.error.drop ? 2 : 1;
+      lua.lua_pushlightuserdata(L, EXIT);
+      return lua.lua_error(L);
+    }
+    return raise(L, hostErrorMessage(ksrName(decl), settled.error));
+  }
+}
+
+function noop(): void {}
+
+/**
+ * fengari 0.1.5 bug: a yieldable pcall/xpcall that catches an error restores the thread's
+ * `allowhook` from a status bit it never set (`callstatus &= ~CIST_OAH | allowhook` in
+ * lua_pcallk), so after the first caught error the count hook is silently off for good and the
+ * CPU budget stops working on that coroutine. The prelude calls this after every caught error.
+ * Our pcall/xpcall never run user code with hooks legitimately off, so 1 is always right here.
+ */
+function reenableHooks(L: LuaState): void {
+  (L as unknown as { allowhook: number }).allowhook = 1;
+}
+
+/** Raises `message` as a Lua error, prefixed with the calling script line as luaL_error does. */
+function raise(L: LuaState, message: string, level = 1): never {
+  lauxlib.luaL_where(L, level);
+  lua.lua_pushstring(L, to_luastring(message));
+  lua.lua_concat(L, 2);
+  return lua.lua_error(L);
+}
+
+function hostErrorMessage(label: string, e: unknown): string {
+  if (e instanceof Error && e.name === 'KsrArgumentError') return e.message;
+  const m = e instanceof Error ? e.message : String(e);
+  return m.startsWith(label) ? m : `${label}: ${m}`;
+}
+
+function readArg(
+  L: LuaState,
+  idx: number,
+  str: boolean,
+  decl: KsrExport<never>,
+  i: number,
+): string | number {
+  const t = lua.lua_type(L, idx);
+  if (str) {
+    // lua_tolstring formats numbers exactly as Lua's tostring does.
+    if (t === LUA_TSTRING || t === LUA_TNUMBER) return jsString(lua.lua_tolstring(L, idx)!);
+  } else if (t === LUA_TNUMBER && lua.lua_isinteger(L, idx)) {
+    return lua.lua_tointeger(L, idx);
+  }
+  return convertArg(decl, i, guestValue(L, idx, t), 'coerce');
+}
+
+function guestValue(L: LuaState, idx: number, t: number): GuestArg {
+  switch (t) {
+    case LUA_TNIL:
+    case LUA_TNONE:
+      return undefined;
+    case LUA_TBOOLEAN:
+      return lua.lua_toboolean(L, idx);
+    case LUA_TNUMBER:
+      return lua.lua_tonumber(L, idx);
+    case LUA_TSTRING:
+      return jsString(lua.lua_tolstring(L, idx)!);
+    case LUA_TLIGHTUSERDATA:
+      return { guestType: 'userdata' };
+    default:
+      return { guestType: jsString(lua.lua_typename(L, t)) };
+  }
+}
+
+function pushReturn(L: LuaState, decl: KsrExport<never>, value: HostValue | void): number {
+  let v;
+  try {
+    v = convertReturn(decl, value, 'coerce');
+  } catch (e) {
+    return raise(L, (e as Error).message);
+  }
+  if (typeof v === 'number') {
+    if ((v | 0) === v) lua.lua_pushinteger(L, v);
+    else lua.lua_pushnumber(L, v);
+  } else if (typeof v === 'string') lua.lua_pushstring(L, to_luastring(v));
+  else if (typeof v === 'boolean') lua.lua_pushboolean(L, v);
+  else lua.lua_pushnil(L);
+  return 1;
+}
+
+/** "path:12: msg" from the compiler → ScriptLoadError at path:12. */
+function loadErrorFromMessage(msg: string, file: string): ScriptLoadError {
+  const m = /^(.*?):(\d+): ([\s\S]*)$/.exec(msg);
+  if (m === null) return new ScriptLoadError(msg, { file, line: null });
+  return new ScriptLoadError(m[3]!, { file, line: Number(m[2]) });
+}
+
+/** Drops Lua's "chunk:line: " prefix when it repeats `where`. */
+function stripLocation(message: string, where: ScriptLocation): string {
+  if (where.line === null) return message;
+  const m = /^(.*?):(\d+): ([\s\S]*)$/.exec(message);
+  if (m === null || Number(m[2]) !== where.line) return message;
+  const src = m[1]!;
+  const tail = src.startsWith('...') ? src.slice(3) : src;
+  return where.file.endsWith(tail) ? m[3]! : message;
+}
