@@ -25,7 +25,7 @@ test('sipp uac against sipp uas: 20 calls, all counted as successful on both sid
     t.true(typeof uac.cpuSeconds === 'number' && uac.cpuSeconds >= 0);
     t.is(uac.stats['SuccessfulCall(C)'], '20');
   } finally {
-    const s = await uas.stop();
+    const s = await uas.stop({ drainMs: 8000 });
     t.is(s.successful, 20);
     t.is(s.created, 20);
   }

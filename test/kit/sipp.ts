@@ -187,7 +187,10 @@ async function prepare(opts: SippOptions): Promise<Prepared> {
   if (opts.service !== undefined) args.push('-s', opts.service);
   // The control socket would otherwise scan from 8888 upwards on every run.
   args.push('-cp', String(await freeUdpPort(4)));
-  args.push('-timeout', `${opts.timeoutSec}s`, '-max_socket', '1024', '-nostdin');
+  // Without -timeout_error sipp only stops creating calls at the timeout and then waits for the
+  // running ones, which never end when the peer is silent.
+  args.push('-timeout', `${opts.timeoutSec}s`, '-timeout_error');
+  args.push('-max_socket', '1024', '-nostdin');
   args.push('-trace_stat', '-stf', join(dir, 'stat.csv'), '-fd', '1');
   if (opts.traceRtt) args.push('-trace_rtt', '-rtt_freq', '1');
   if (opts.extraArgs) args.push(...opts.extraArgs);
@@ -266,9 +269,18 @@ export interface SippUasOptions {
 
 export interface SippUas {
   readonly port: number;
+  /** PID of sipp itself. */
   readonly pid: number;
-  /** SIGTERM sipp (it writes its final statistics), SIGKILL after 3 s; idempotent. */
-  stop(): Promise<SippResult>;
+  /** Process group of the run (sipp and its wrapper), for /proc sampling. */
+  readonly pgid: number;
+  /**
+   * SIGTERM sipp (it writes its final statistics), SIGKILL after 3 s; idempotent. With
+   * `drainMs`, first wait (bounded) until no call is in progress: the built-in UAS counts a
+   * call as successful only after its 4 s timewait following the BYE.
+   */
+  stop(opts?: { drainMs?: number }): Promise<SippResult>;
+  /** Cumulative counters from the statistics file sipp rewrites every second. */
+  stats(): Readonly<Record<string, string>>;
 }
 
 /**
@@ -300,8 +312,20 @@ export async function startSippUas(opts: SippUasOptions): Promise<SippUas> {
       return {
         port: p.localPort,
         pid,
-        stop() {
+        pgid: proc.pid,
+        stats: () => parseStatCsv(readOr(join(p.dir, 'stat.csv'))),
+        stop(stopOpts) {
           stopping ??= (async () => {
+            const asked = Date.now();
+            const end = asked + (stopOpts?.drainMs ?? 0);
+            while (Date.now() < end && proc.alive) {
+              const st = parseStatCsv(readOr(join(p.dir, 'stat.csv')));
+              // Trust only a dump written after stop() was called; an older one can predate
+              // the calls. CurrentTime's last tab-separated field is epoch seconds.
+              const at = Number((st['CurrentTime'] ?? '').split('\t').pop()) * 1000;
+              if (st['CurrentCall'] === '0' && at >= asked) break;
+              await new Promise((r) => setTimeout(r, 100));
+            }
             try {
               process.kill(pid, 'SIGTERM');
             } catch {
