@@ -85,13 +85,21 @@ export function responseTarget(via: Via, rcv: ReceiveInfo | null): SendTarget {
  * Returns the new Via text, or null when nothing changes.
  */
 export function stampedVia(via: Via, rcv: ReceiveInfo): string | null {
-  const hostIp = stripBrackets(via.host);
-  const needReceived = hostIp !== rcv.srcIp || via.rport === '';
-  const needRport = via.rport === '';
-  if ((!needReceived || via.received === rcv.srcIp) && !needRport) return null;
+  // Over a stream the answer must come back on the request's connection, which only its
+  // source port identifies (the Via port is where the peer listens), so rport is forced.
+  const stream = rcv.transport !== 'udp';
+  const port = String(rcv.srcPort);
+  const wantRport = via.rport === '' || (stream && via.rport !== port);
+  const wantReceived = stripBrackets(via.host) !== rcv.srcIp || wantRport;
+  if (!wantRport && (!wantReceived || via.received === rcv.srcIp)) return null;
   let text = via.raw;
-  if (needRport) text = text.replace(/;\s*rport(?=\s*(;|$))/i, `;rport=${rcv.srcPort}`);
-  if (needReceived && via.received === null) text += `;received=${rcv.srcIp}`;
+  if (wantRport) {
+    text =
+      via.rport === null
+        ? `${text};rport=${port}`
+        : text.replace(/;\s*rport(?:\s*=\s*[^;]*)?(?=\s*(?:;|$))/i, `;rport=${port}`);
+  }
+  if (wantReceived && via.received === null) text += `;received=${rcv.srcIp}`;
   return text;
 }
 
