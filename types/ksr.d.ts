@@ -294,6 +294,8 @@ declare const KSR: {
     is_tel_number(tval: string): number;
     /** 1 when the value parses as a URI. */
     is_uri(suri: string): number;
+    /** 1 when the user part of the SIP URI is an E.164 number (+ and 2 to 15 digits), -1 otherwise (as the cfg function; not a KEMI export in Kamailio). */
+    is_uri_user_e164(uri: string): number;
     /** 1 when the R-URI has the parameter without a value (name case-sensitive). */
     uri_param(sparam: string): number;
     /** 1 when the R-URI has the parameter, with or without a value (name case-insensitive). */

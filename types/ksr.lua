@@ -689,6 +689,11 @@ function KSR.siputils.is_tel_number(tval) end
 ---@return integer
 function KSR.siputils.is_uri(suri) end
 
+--- 1 when the user part of the SIP URI is an E.164 number (+ and 2 to 15 digits), -1 otherwise (as the cfg function; not a KEMI export in Kamailio).
+---@param uri string
+---@return integer
+function KSR.siputils.is_uri_user_e164(uri) end
+
 --- 1 when the R-URI has the parameter without a value (name case-sensitive).
 ---@param sparam string
 ---@return integer

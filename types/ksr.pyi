@@ -641,6 +641,11 @@ class siputils:
         ...
 
     @staticmethod
+    def is_uri_user_e164(uri: str) -> int:
+        """1 when the user part of the SIP URI is an E.164 number (+ and 2 to 15 digits), -1 otherwise (as the cfg function; not a KEMI export in Kamailio)."""
+        ...
+
+    @staticmethod
     def uri_param(sparam: str) -> int:
         """1 when the R-URI has the parameter without a value (name case-sensitive)."""
         ...

@@ -1,4 +1,5 @@
 /** KSR.siputils: message checks and R-URI parameter helpers (Kamailio's siputils module). */
+import { parseUri } from '../../core/sip/uri.ts';
 import type { KsrFunction, PolysipModule } from '../../core/api/module.ts';
 import { int, str } from '../../core/api/registry.ts';
 import {
@@ -132,6 +133,14 @@ const exports: KsrFunction[] = [
   },
   {
     module: M,
+    name: 'is_uri_user_e164',
+    params: [str('uri')],
+    returns: 'int',
+    doc: '1 when the user part of the SIP URI is an E.164 number (+ and 2 to 15 digits), -1 otherwise (as the cfg function; not a KEMI export in Kamailio).',
+    impl: (_ctx, uri) => isUriUserE164(String(uri)),
+  },
+  {
+    module: M,
     name: 'is_numeric',
     params: [str('tval')],
     returns: 'int',
@@ -165,3 +174,16 @@ const exports: KsrFunction[] = [
 ];
 
 export const module: PolysipModule = { name: M, exports };
+
+/** E.164 as siputils checks it: '+', then 2 to 15 digits, in the user part of a SIP/SIPS URI. */
+function isUriUserE164(text: string): number {
+  let user: string | null;
+  try {
+    const uri = parseUri(text);
+    if (uri.scheme !== 'sip' && uri.scheme !== 'sips') return -1;
+    user = uri.user;
+  } catch {
+    return -1;
+  }
+  return user !== null && /^\+\d{2,15}$/.test(user) ? 1 : -1;
+}

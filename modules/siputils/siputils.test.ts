@@ -122,3 +122,12 @@ test('is_uri, is_tel_number, is_numeric, is_alphanum, is_alphanumex, cmp_hdr_nam
   t.is(await callKsr(siputils, 'cmp_hdr_name', ctx, 'Call-ID', 'i'), 1);
   t.true(((await callKsr(siputils, 'cmp_hdr_name', ctx, 'To', 'From')) as number) < 0);
 });
+
+test('is_uri_user_e164 (the issue asks for it; Kamailio has it as a cfg function)', async (t) => {
+  const ctx = makeCtx(request('sip:bob@example.com'));
+  t.is(await callKsr(siputils, 'is_uri_user_e164', ctx, 'sip:+4915112345678@example.com'), 1);
+  t.is(await callKsr(siputils, 'is_uri_user_e164', ctx, 'sip:4915112345678@example.com'), -1);
+  t.is(await callKsr(siputils, 'is_uri_user_e164', ctx, 'sip:+1@example.com'), -1);
+  t.is(await callKsr(siputils, 'is_uri_user_e164', ctx, 'tel:+4915112345678'), -1);
+  t.is(await callKsr(siputils, 'is_uri_user_e164', ctx, 'not a uri'), -1);
+});
