@@ -1,0 +1,59 @@
+/** Messages between a Python script instance (main thread) and its worker. */
+import type { MessagePort } from 'node:worker_threads';
+import type { ChannelBuffers } from '../isolate/channel.ts';
+
+export interface WorkerInit {
+  /** `file://…/node_modules/pyodide/` as a path with a trailing slash. */
+  readonly indexURL: string;
+  /** A memory snapshot to start from (shared, read-only), or null for a cold start. */
+  readonly snapshot: SharedArrayBuffer | null;
+  /** Cold start only: make a snapshot and post it back. */
+  readonly makeSnapshot: boolean;
+  /** Int32 [0]: Pyodide's interrupt buffer (2 raises KeyboardInterrupt); [1]: the route running. */
+  readonly interrupt: SharedArrayBuffer;
+  readonly channel: ChannelBuffers;
+  readonly port: MessagePort;
+  readonly hostTimeoutMs: number;
+  readonly file: string;
+  readonly source: string;
+  /** Registry functions in host-index order. */
+  readonly exports: readonly { readonly module: string; readonly name: string }[];
+}
+
+export type ToWorker = {
+  readonly t: 'run';
+  readonly id: number;
+  readonly fn: string;
+  readonly arg?: string;
+};
+
+export type FromWorker =
+  | { readonly t: 'print'; readonly text: string }
+  | { readonly t: 'log'; readonly text: string }
+  | { readonly t: 'snapshot'; readonly bytes: ArrayBuffer }
+  /** Pyodide is up; the script's top level runs now (its CPU budget starts). */
+  | { readonly t: 'starting' }
+  /** `result`: the prelude's JSON answer of `_load`. */
+  | {
+      readonly t: 'loaded';
+      readonly result: string;
+      readonly loadMs: number;
+      readonly heap: number;
+    }
+  /** `result`: null (returned), 1 (exit), 2 (drop) or a JSON string (error, missing, interrupted). */
+  | {
+      readonly t: 'done';
+      readonly id: number;
+      readonly result: string | number | null;
+      readonly heap: number;
+    };
+
+/** The JSON answers of the prelude. */
+export interface PyAnswer {
+  readonly functions?: string[];
+  readonly missing?: boolean;
+  readonly interrupted?: boolean;
+  readonly error?: string;
+  readonly line?: number | null;
+  readonly traceback?: string;
+}

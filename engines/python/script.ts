@@ -1,0 +1,559 @@
+/**
+ * One Python script instance: a worker thread running Pyodide with the script loaded, created
+ * once and reused for every route. Python never runs in the SIP thread (Pyodide cannot be
+ * sandboxed in-process); the worker is the boundary.
+ *
+ * Routes of one instance run one at a time, in arrival order (the interpreter is single
+ * threaded and KSR calls block it). A KSR call crosses to the main thread through the host
+ * channel; the implementation runs there with the route's ctx and may return a Promise: the
+ * worker waits, the SIP thread keeps serving, and later routes of this instance wait in the
+ * queue (bounded by `limits.maxSuspended`). The CPU budget counts only the time Python runs
+ * (paused during host calls); at the deadline the interrupt buffer raises KeyboardInterrupt,
+ * and a script that swallows it is terminated one budget later and its worker respawned.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import type { ExportRegistry, HostValue, KsrExport } from '../../core/api/registry.ts';
+import { isRouteExit } from '../../core/api/control.ts';
+import {
+  DEFAULT_LIMITS,
+  ScriptLoadError,
+  type RouteOutcome,
+  type ScriptInstance,
+  type ScriptLimits,
+  type ScriptLocation,
+} from '../../core/api/script.ts';
+import { createChannelBuffers, HostDispatcher } from '../isolate/channel.ts';
+import { convertArgs, convertReturn, ksrName, type GuestArg } from '../ksr/convert.ts';
+import { buildKsrTree } from '../ksr/tree.ts';
+import type { FromWorker, PyAnswer, ToWorker, WorkerInit } from './protocol.ts';
+
+/** Wasm memory ceiling when the limits do not set one: Pyodide starts at about 30 MB. */
+export const DEFAULT_PYTHON_MEMORY = 256 << 20;
+/** How long a blocked KSR call waits for its implementation before Python gets an error. */
+const HOST_TIMEOUT_MS = 30_000;
+/** Re-raise KeyboardInterrupt this often after the deadline (a script may catch one). */
+const REINTERRUPT_MS = 5;
+const SIGINT = 2;
+
+/** Host answers: [status, value]; see `raise_status` in prelude.py. */
+const ST_OK = 0;
+const ST_EXIT = 2;
+const ST_DROP = 3;
+const ST_ABORTED = 5;
+
+export interface PythonScriptOptions<Ctx> {
+  readonly file: string;
+  readonly source?: string;
+  readonly registry: ExportRegistry<Ctx>;
+  readonly limits?: Partial<ScriptLimits>;
+  readonly version?: number;
+  readonly entryPoints?: readonly string[];
+  readonly print?: (text: string) => void;
+  /** Error lines of the engine (strict argument errors, as app_python3 logs them); default stderr. */
+  readonly log?: (text: string) => void;
+}
+
+const require = createRequire(import.meta.url);
+const INDEX_URL = `${dirname(require.resolve('pyodide/package.json'))}/`;
+const BOOT = new URL('./worker-boot.mjs', import.meta.url);
+
+/**
+ * The Pyodide memory snapshot shared by every instance of the process: the first worker makes
+ * it (cold start, seconds), later ones start from it (a fraction of a second).
+ */
+let snapshot: Promise<SharedArrayBuffer | null> | null = null;
+
+interface Job<Ctx> {
+  readonly id: number;
+  readonly fn: string;
+  readonly ctx: Ctx;
+  readonly arg: string | undefined;
+  readonly resolve: (o: RouteOutcome) => void;
+  /** CPU budget left (ms), the clock while Python runs, and its timer. */
+  left: number;
+  since: number;
+  timer: NodeJS.Timeout | null;
+  grace: NodeJS.Timeout | null;
+  aborted: boolean;
+}
+
+interface Loaded {
+  readonly answer: PyAnswer;
+  readonly loadMs: number;
+}
+
+/** One worker incarnation (a respawn makes a new one). */
+class Incarnation {
+  readonly worker: Worker;
+  readonly interrupt: Int32Array;
+  readonly dispatcher: HostDispatcher;
+  readonly loaded: Promise<Loaded>;
+  dead = false;
+  /** The script loaded: from now on a dead worker is respawned. */
+  ready = false;
+  heap = 0;
+
+  constructor(
+    init: Omit<WorkerInit, 'interrupt' | 'channel' | 'port'>,
+    handler: (routeId: number, fnIndex: number, args: unknown[]) => unknown,
+    hooks: { onCallStart: () => void; onCallEnd: () => void },
+    onMessage: (m: FromWorker) => void,
+    onExit: (why: string) => void,
+  ) {
+    const channel = createChannelBuffers();
+    const { port1, port2 } = new MessageChannel();
+    const interrupt = new SharedArrayBuffer(8);
+    this.interrupt = new Int32Array(interrupt);
+    const data: WorkerInit = { ...init, interrupt, channel, port: port2 };
+    this.worker = new Worker(BOOT, {
+      workerData: data,
+      transferList: [port2],
+      env: {},
+      stdin: false,
+      resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 16 },
+    });
+    this.dispatcher = new HostDispatcher(channel, port1, handler, hooks);
+    this.loaded = new Promise<Loaded>((res, rej) => {
+      this.worker.on('message', (m: FromWorker) => {
+        if (m.t === 'loaded') {
+          this.heap = m.heap;
+          res({ answer: JSON.parse(m.result) as PyAnswer, loadMs: m.loadMs });
+        } else {
+          onMessage(m);
+        }
+      });
+      this.worker.on('error', (e) => {
+        rej(e);
+        onExit(e.message);
+      });
+      this.worker.on('exit', (code) => {
+        rej(new Error(`the Python worker exited (code ${code})`));
+        onExit(`the Python worker exited (code ${code})`);
+      });
+    });
+    this.loaded.catch(() => undefined);
+  }
+
+  kill(): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.dispatcher.close();
+    void this.worker.terminate();
+  }
+}
+
+export class PythonScript<Ctx> implements ScriptInstance<Ctx> {
+  readonly engine = 'python';
+  readonly file: string;
+  readonly version: number;
+  /** Start-up time of the current worker (Pyodide, then the script), for reports. */
+  startupMs = 0;
+  readonly #source: string;
+  readonly #limits: ScriptLimits;
+  readonly #memory: number;
+  readonly #print: (text: string) => void;
+  readonly #log: (text: string) => void;
+  readonly #decls: KsrExport<Ctx>[];
+  #functions = new Set<string>();
+  #inc: Incarnation | null = null;
+  readonly #queue: Job<Ctx>[] = [];
+  #running: Job<Ctx> | null = null;
+  #nextId = 1;
+  #disposed = false;
+
+  private constructor(opts: PythonScriptOptions<Ctx>, source: string) {
+    this.file = resolve(opts.file);
+    this.version = opts.version ?? 1;
+    this.#source = source;
+    this.#limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.#memory = opts.limits?.memoryBytes || DEFAULT_PYTHON_MEMORY;
+    this.#print = opts.print ?? ((t) => process.stdout.write(`${t}\n`));
+    this.#log = opts.log ?? ((t) => process.stderr.write(`${t}\n`));
+    const tree = buildKsrTree(opts.registry);
+    this.#decls = [...tree.core, ...[...tree.modules.values()].flat()];
+  }
+
+  static async load<Ctx>(opts: PythonScriptOptions<Ctx>): Promise<PythonScript<Ctx>> {
+    const file = resolve(opts.file);
+    let source: string;
+    try {
+      source = opts.source ?? readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new ScriptLoadError(`cannot read the script: ${(e as Error).message}`, {
+        file,
+        line: null,
+      });
+    }
+    const script = new PythonScript(opts, source);
+    try {
+      await script.#spawn(true);
+      for (const name of opts.entryPoints ?? ['ksr_request_route']) {
+        if (!script.hasFunction(name)) {
+          throw new ScriptLoadError(`the script does not define the function '${name}'`, {
+            file,
+            line: null,
+          });
+        }
+      }
+    } catch (e) {
+      script.dispose();
+      throw e;
+    }
+    return script;
+  }
+
+  /** Wasm memory of the current worker's interpreter after the last route, in bytes. */
+  get heapBytes(): number {
+    return this.#inc?.heap ?? 0;
+  }
+
+  get alive(): boolean {
+    return !this.#disposed;
+  }
+
+  hasFunction(name: string): boolean {
+    return !this.#disposed && this.#functions.has(name);
+  }
+
+  run(fn: string, ctx: Ctx, arg?: string): Promise<RouteOutcome> {
+    if (this.#disposed) return Promise.resolve(this.#disposedOutcome());
+    const waiting = this.#queue.length + (this.#running === null ? 0 : 1);
+    if (waiting >= this.#limits.maxSuspended) {
+      return Promise.resolve({
+        kind: 'error',
+        message: `too many queued routes (limit ${this.#limits.maxSuspended})`,
+        where: { file: this.file, line: null },
+        traceback: '',
+      });
+    }
+    return new Promise<RouteOutcome>((res) => {
+      this.#queue.push({
+        id: this.#nextId++,
+        fn,
+        ctx,
+        arg,
+        resolve: res,
+        left: this.#limits.cpuMs,
+        since: 0,
+        timer: null,
+        grace: null,
+        aborted: false,
+      });
+      this.#pump();
+    });
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#inc?.kill();
+    this.#inc = null;
+    const jobs = this.#running === null ? [...this.#queue] : [this.#running, ...this.#queue];
+    this.#queue.length = 0;
+    for (const j of jobs) this.#finish(j, this.#disposedOutcome());
+    this.#functions.clear();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Worker life
+
+  /** Starts a worker and loads the script; `first`: load errors become ScriptLoadError. */
+  async #spawn(first: boolean): Promise<void> {
+    const t0 = performance.now();
+    let snap: SharedArrayBuffer | null = null;
+    let makeSnapshot = false;
+    if (snapshot === null) {
+      makeSnapshot = true;
+    } else {
+      snap = await snapshot;
+    }
+    let snapshotMade: ((s: SharedArrayBuffer | null) => void) | null = null;
+    let startBudget = (): void => undefined;
+    if (makeSnapshot) snapshot = new Promise((res) => (snapshotMade = res));
+    const inc = new Incarnation(
+      {
+        indexURL: INDEX_URL,
+        snapshot: snap,
+        makeSnapshot,
+        hostTimeoutMs: HOST_TIMEOUT_MS,
+        file: this.file,
+        source: this.#source,
+        exports: this.#decls.map((d) => ({ module: d.module, name: d.name })),
+      },
+      (routeId, fnIndex, args) => this.#hostCall(routeId, fnIndex, args),
+      { onCallStart: () => this.#pause(), onCallEnd: () => this.#resume() },
+      (m) => {
+        if (m.t === 'print') this.#print(m.text);
+        else if (m.t === 'log') this.#log(`${this.file}: ${m.text}`);
+        else if (m.t === 'snapshot') {
+          const shared = new SharedArrayBuffer(m.bytes.byteLength);
+          new Uint8Array(shared).set(new Uint8Array(m.bytes));
+          snapshotMade?.(shared);
+          snapshotMade = null;
+        } else if (m.t === 'starting') startBudget();
+        else if (m.t === 'done') this.#done(inc, m.id, m.result, m.heap);
+      },
+      (why) => this.#workerGone(inc, why),
+    );
+    this.#inc = inc;
+    // A top-level chunk that never ends is stopped like a route, with a wider budget.
+    const budget = Math.max(1000, this.#limits.cpuMs * 10);
+    let interrupted = false;
+    let timer: NodeJS.Timeout | undefined;
+    let grace: NodeJS.Timeout | undefined;
+    startBudget = () => {
+      timer = setTimeout(() => {
+        interrupted = true;
+        Atomics.store(inc.interrupt, 0, SIGINT);
+      }, budget);
+      grace = setTimeout(() => inc.kill(), budget * 2);
+    };
+    let loaded: Loaded;
+    try {
+      loaded = await inc.loaded;
+    } catch (e) {
+      inc.kill();
+      const snapshotFailed = snapshotMade as ((s: null) => void) | null;
+      if (snapshotFailed !== null) {
+        snapshotFailed(null);
+        snapshot = null;
+      }
+      throw new ScriptLoadError(
+        interrupted
+          ? 'CPU budget exceeded while running the top-level code'
+          : `the Python worker failed: ${(e as Error).message}`,
+        { file: this.file, line: null },
+      );
+    } finally {
+      clearTimeout(timer);
+      clearTimeout(grace);
+    }
+    const pending = snapshotMade as ((s: null) => void) | null;
+    if (pending !== null) pending(null); // a cold start that made no snapshot
+    const a = loaded.answer;
+    if (a.functions === undefined) {
+      inc.kill();
+      const where = { file: this.file, line: a.line ?? null };
+      throw new ScriptLoadError(
+        a.interrupted === true
+          ? 'CPU budget exceeded while running the top-level code'
+          : (a.error ?? 'load failed'),
+        where,
+      );
+    }
+    this.#functions = new Set(a.functions);
+    inc.ready = true;
+    this.startupMs = performance.now() - t0;
+    inc.worker.unref();
+    if (!first) this.#pump();
+  }
+
+  #workerGone(inc: Incarnation, why: string): void {
+    if (inc.dead && this.#inc !== inc) return;
+    inc.dead = true;
+    inc.dispatcher.close();
+    if (!inc.ready || this.#inc !== inc || this.#disposed) return;
+    this.#inc = null;
+    const job = this.#running;
+    if (job !== null) {
+      this.#running = null;
+      this.#finish(
+        job,
+        job.aborted
+          ? { kind: 'aborted', reason: 'cpu', where: { file: this.file, line: null } }
+          : {
+              kind: 'error',
+              message: `the Python worker stopped: ${why}`,
+              where: { file: this.file, line: null },
+              traceback: '',
+            },
+      );
+    }
+    this.#respawn();
+  }
+
+  /** Replaces the worker (after a kill or a memory overrun); queued routes wait for it. */
+  #respawn(): void {
+    this.#inc?.kill();
+    this.#inc = null;
+    this.#spawn(false).catch((e: unknown) => {
+      // The same script loaded before: this is an environment failure. Fail what waits.
+      const jobs = [...this.#queue];
+      this.#queue.length = 0;
+      for (const j of jobs) this.#finish(j, this.#internalError(e));
+      this.#disposed = true;
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Routes
+
+  #pump(): void {
+    const inc = this.#inc;
+    if (this.#running !== null || inc === null || inc.dead || this.#disposed) return;
+    const job = this.#queue.shift();
+    if (job === undefined) {
+      inc.worker.unref();
+      return;
+    }
+    this.#running = job;
+    inc.worker.ref();
+    Atomics.store(inc.interrupt, 0, 0);
+    const m: ToWorker = { t: 'run', id: job.id, fn: job.fn, arg: job.arg };
+    inc.worker.postMessage(m);
+    this.#resume();
+  }
+
+  #done(inc: Incarnation, id: number, result: string | number | null, heap: number): void {
+    const job = this.#running;
+    if (job === null || job.id !== id || this.#inc !== inc) return;
+    this.#running = null;
+    inc.heap = heap;
+    let out: RouteOutcome;
+    if (job.aborted) {
+      const a = typeof result === 'string' ? (JSON.parse(result) as PyAnswer) : null;
+      out = { kind: 'aborted', reason: 'cpu', where: { file: this.file, line: a?.line ?? null } };
+    } else if (result === null) {
+      out = { kind: 'returned' };
+    } else if (typeof result === 'number') {
+      out = { kind: 'exit', drop: result === 2 };
+    } else {
+      out = this.#answerOutcome(job, JSON.parse(result) as PyAnswer);
+    }
+    if (heap > this.#memory) {
+      if (out.kind !== 'aborted') {
+        out = { kind: 'aborted', reason: 'memory', where: { file: this.file, line: null } };
+      }
+      this.#finish(job, out);
+      this.#respawn();
+      return;
+    }
+    this.#finish(job, out);
+    this.#pump();
+  }
+
+  #answerOutcome(job: Job<Ctx>, a: PyAnswer): RouteOutcome {
+    if (a.missing === true) return { kind: 'missing', name: job.fn };
+    const where: ScriptLocation = { file: this.file, line: a.line ?? null };
+    if (a.interrupted === true) {
+      // A KeyboardInterrupt the script raised itself.
+      return { kind: 'error', message: 'KeyboardInterrupt', where, traceback: '' };
+    }
+    return { kind: 'error', message: a.error ?? 'error', where, traceback: a.traceback ?? '' };
+  }
+
+  #finish(job: Job<Ctx>, out: RouteOutcome): void {
+    if (job.timer !== null) clearTimeout(job.timer);
+    if (job.grace !== null) clearTimeout(job.grace);
+    job.timer = job.grace = null;
+    job.resolve(out);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // CPU budget: a wall-clock timer that runs only while Python runs (not during host calls).
+
+  #resume(): void {
+    const job = this.#running;
+    if (job === null || job.aborted) return;
+    job.since = performance.now();
+    job.timer = setTimeout(() => this.#deadline(job), Math.max(0, job.left));
+  }
+
+  #pause(): void {
+    const job = this.#running;
+    if (job === null || job.timer === null) return;
+    clearTimeout(job.timer);
+    job.timer = null;
+    job.left -= performance.now() - job.since;
+  }
+
+  #deadline(job: Job<Ctx>): void {
+    const inc = this.#inc;
+    if (this.#running !== job || inc === null) return;
+    if (Atomics.load(inc.interrupt, 1) !== job.id) {
+      // The worker has not picked the route up yet (its event loop was busy): the budget
+      // starts when Python does.
+      job.left = this.#limits.cpuMs;
+      job.timer = null;
+      this.#resume();
+      return;
+    }
+    job.aborted = true;
+    job.timer = null;
+    Atomics.store(inc.interrupt, 0, SIGINT);
+    // Caught KeyboardInterrupts are raised again until the route ends or the grace runs out.
+    const again = setInterval(() => {
+      if (this.#running !== job) clearInterval(again);
+      else Atomics.store(inc.interrupt, 0, SIGINT);
+    }, REINTERRUPT_MS);
+    job.grace = setTimeout(() => {
+      clearInterval(again);
+      if (this.#running !== job) return;
+      // The script swallows KeyboardInterrupt: only termination stops it.
+      inc.kill();
+      this.#workerGone(inc, 'terminated after the CPU budget');
+    }, this.#limits.cpuMs);
+    job.grace.unref();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // KSR calls from the worker
+
+  #hostCall(routeId: number, fnIndex: number, args: unknown[]): unknown {
+    const job = this.#running;
+    if (job === null || job.id !== routeId) throw new Error('KSR call outside of a route');
+    if (job.aborted) return [ST_ABORTED, null];
+    const decl = this.#decls[fnIndex];
+    if (decl === undefined) throw new Error(`unknown KSR function #${fnIndex}`);
+    let conv: (string | number)[];
+    try {
+      conv = convertArgs(decl, args as GuestArg[], 'strict');
+    } catch (e) {
+      // app_python3: a wrong argument type is logged and the call returns False.
+      this.#log(`${this.file}: ${(e as Error).message}`);
+      return [ST_OK, false];
+    }
+    let r: HostValue | void | Promise<HostValue | void>;
+    try {
+      r = decl.impl(job.ctx, ...conv);
+    } catch (e) {
+      return hostFailure(decl, e);
+    }
+    if (typeof r === 'object' && r !== null) {
+      return r.then(
+        (v) => [ST_OK, convertReturn(decl, v, 'strict')],
+        (e: unknown) => hostFailure(decl, e),
+      );
+    }
+    return [ST_OK, convertReturn(decl, r, 'strict')];
+  }
+
+  #disposedOutcome(): RouteOutcome {
+    return {
+      kind: 'error',
+      message: 'the Python script instance was disposed',
+      where: { file: this.file, line: null },
+      traceback: '',
+    };
+  }
+
+  #internalError(e: unknown): RouteOutcome {
+    return {
+      kind: 'error',
+      message: `internal Python engine error: ${e instanceof Error ? e.message : String(e)}`,
+      where: { file: this.file, line: null },
+      traceback: e instanceof Error ? (e.stack ?? '') : '',
+    };
+  }
+}
+
+/** RouteExit → exit/drop status; anything else → an error the script sees as RuntimeError. */
+function hostFailure(decl: KsrExport<never>, e: unknown): unknown[] {
+  if (isRouteExit(e)) return [e.drop ? ST_DROP : ST_EXIT, null];
+  const label = ksrName(decl);
+  const m = e instanceof Error ? e.message : String(e);
+  throw new Error(m.startsWith(label) ? m : `${label}: ${m}`);
+}

@@ -1,0 +1,197 @@
+/**
+ * The worker side of a Python script instance: one Pyodide interpreter, one script. Started by
+ * `script.ts` through `worker-boot.mjs`. KSR calls block this thread on the host channel while
+ * the main thread runs the implementation with the route's ctx.
+ */
+import { readFileSync } from 'node:fs';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { loadPyodide, type PyodideAPI } from 'pyodide';
+import { HostClient, type ChannelBuffers } from '../isolate/channel.ts';
+import type { FromWorker, ToWorker, WorkerInit } from './protocol.ts';
+
+type PyFn = ((...args: unknown[]) => unknown) & { destroy?: () => void };
+
+const init = workerData as WorkerInit;
+const port = parentPort!;
+
+function post(m: FromWorker, transfer?: ArrayBuffer[]): void {
+  port.postMessage(m, transfer);
+}
+
+async function start(): Promise<void> {
+  const t0 = performance.now();
+  const snapshot = init.snapshot === null ? undefined : new Uint8Array(init.snapshot);
+  const py = await loadPyodide({
+    indexURL: init.indexURL,
+    // `import js` must not reach this worker's globals.
+    jsglobals: Object.create(null) as object,
+    env: {},
+    stdout: (text) => post({ t: 'print', text }),
+    stderr: (text) => post({ t: 'print', text }),
+    ...(snapshot === undefined
+      ? { _makeSnapshot: init.makeSnapshot }
+      : { _loadSnapshot: snapshot }),
+  });
+  if (snapshot === undefined && init.makeSnapshot) {
+    const bytes = py.makeMemorySnapshot();
+    const copy = bytes.slice().buffer;
+    post({ t: 'snapshot', bytes: copy }, [copy]);
+  }
+  const loadMs = performance.now() - t0;
+  const module = (py as unknown as { _module: { HEAP8: Int8Array } })._module;
+  py.setInterruptBuffer(new Int32Array(init.interrupt, 0, 1));
+  /** The route Python is running now (0: none): the main thread's CPU clock needs it. */
+  const running = new Int32Array(init.interrupt, 4, 1);
+
+  const client = new HostClient(
+    init.channel as ChannelBuffers,
+    init.port as MessagePort,
+    init.hostTimeoutMs,
+  );
+  let status = 0;
+  let message = '';
+  const host = (idx: number, ...args: unknown[]): unknown => {
+    status = 0;
+    let r: unknown;
+    try {
+      r = client.callHostSync(idx, args);
+    } catch (e) {
+      status = 1;
+      message = e instanceof Error ? e.message : String(e);
+      return undefined;
+    }
+    const [s, v] = r as [number, unknown];
+    if (s !== 0) {
+      status = s;
+      return undefined;
+    }
+    // A JS null would become `jsnull` in Python, not None.
+    return v === null ? undefined : v;
+  };
+
+  const ns = py.globals.get('dict')() as { destroy(): void };
+  const prelude = readFileSync(new URL('./prelude.py', import.meta.url), 'utf8');
+  py.runPython(prelude, { globals: ns as never, filename: '<polysip>' });
+  const get = (name: string): PyFn => (ns as unknown as { get(k: string): PyFn }).get(name);
+  get('_install')(
+    host,
+    () => status,
+    () => message,
+    (guestType: string) => ({ guestType }),
+    (text: string) => post({ t: 'log', text }),
+    JSON.stringify(init.exports.map((e, i) => [e.module, e.name, i])),
+  );
+  const run = get('_run');
+  const load = get('_load');
+  lockDown(py);
+
+  warmUp(get('_warm_up'), host);
+  post({ t: 'starting' });
+  const loaded = load(init.file, init.source) as string;
+  post({ t: 'loaded', result: loaded, loadMs, heap: module.HEAP8.length });
+
+  port.on('message', (m: ToWorker) => {
+    if (m.t !== 'run') return;
+    client.routeId = m.id;
+    Atomics.store(running, 0, m.id);
+    const r = run(m.fn, m.arg ?? '', m.arg !== undefined) as string | number | undefined;
+    Atomics.store(running, 0, 0);
+    post({ t: 'done', id: m.id, result: r ?? null, heap: module.HEAP8.length });
+  });
+}
+
+/**
+ * A fresh interpreter compiles its wasm functions lazily, on first use: the first route would
+ * spend hundreds of ms there and overrun its CPU budget. Run the common paths (exceptions,
+ * tracebacks, formatting, one host round trip) before the script.
+ */
+function warmUp(pyWarm: PyFn, host: (idx: number, ...args: unknown[]) => unknown): void {
+  const t0 = performance.now();
+  pyWarm();
+  host(-1, 'warm-up', 1, true);
+  if (process.env['POLYSIP_DEBUG_WARMUP'] !== undefined) {
+    post({ t: 'print', text: `warm-up ${(performance.now() - t0).toFixed(1)} ms` });
+  }
+}
+
+/**
+ * Takes away what a script could use if it found a way from Python to this worker's JS realm
+ * (Pyodide's FFI objects lead there): compiling code from strings (so no `Function("return
+ * process")`, no dynamic `import()`), Python's `js`/`pyodide_js` modules, and the process and
+ * network capabilities a worker still has. What stays reachable is listed in the report and
+ * tested in `sandbox.test.ts`.
+ */
+function lockDown(py: PyodideAPI): void {
+  for (const name of ['js', 'pyodide_js']) {
+    try {
+      py.unregisterJsModule(name);
+    } catch {
+      // not registered
+    }
+  }
+  py.runPython(
+    "import sys\nfor _n in ('js', 'pyodide_js'):\n    sys.modules.pop(_n, None)\ndel _n, sys",
+  );
+  const denied = (): never => {
+    throw new EvalError('code generation is disabled in polysip script workers');
+  };
+  const ctors = [
+    Function,
+    Object.getPrototypeOf(async function () {}).constructor,
+    Object.getPrototypeOf(function* () {}).constructor,
+    Object.getPrototypeOf(async function* () {}).constructor,
+  ] as (new () => unknown)[];
+  for (const C of ctors) {
+    Object.defineProperty(C.prototype, 'constructor', { value: denied, writable: false });
+  }
+  const g = globalThis as Record<string, unknown>;
+  // Pyodide's own code uses `Function.prototype…` through the global: keep that, refuse calls.
+  const NoFunction = function Function(): never {
+    return denied();
+  };
+  NoFunction.prototype = Function.prototype;
+  Object.defineProperty(g, 'Function', { value: NoFunction, writable: false, configurable: false });
+  for (const name of ['eval', 'fetch', 'WebSocket', 'BroadcastChannel', 'EventSource']) {
+    Object.defineProperty(g, name, { value: undefined, writable: false, configurable: false });
+  }
+  const p = process as unknown as Record<string, unknown>;
+  for (const name of [
+    'getBuiltinModule',
+    'binding',
+    '_linkedBinding',
+    'dlopen',
+    'kill',
+    '_kill',
+    'reallyExit',
+    'abort',
+    'chdir',
+    'setuid',
+    'setgid',
+    'seteuid',
+    'setegid',
+    'setgroups',
+    'initgroups',
+    'loadEnvFile',
+    'report',
+    'openStdin',
+  ]) {
+    try {
+      Object.defineProperty(p, name, { value: undefined, writable: false, configurable: false });
+    } catch {
+      // non-configurable in this Node version: leave it
+    }
+  }
+}
+
+start().catch((e: unknown) => {
+  post({
+    t: 'loaded',
+    result: JSON.stringify({
+      error: `Python engine start failed: ${e instanceof Error ? e.message : String(e)}`,
+      line: null,
+      traceback: e instanceof Error ? (e.stack ?? '') : '',
+    }),
+    loadMs: 0,
+    heap: 0,
+  });
+});
