@@ -28,17 +28,15 @@ import { serverKey } from './transaction/keys.ts';
 import type { TimerConfig } from './transaction/timers.ts';
 import {
   boundTransaction,
+  decrementOnce,
+  MF_IN_KEY,
   PRE_SEND_KEY,
   StatefulProxy,
   tmState,
   type PreSendHook,
   type ProxyHost,
 } from './proxy/stateful.ts';
-import {
-  decrementMaxForwards,
-  statelessBranch,
-  STATELESS_BRANCH_PREFIX,
-} from './proxy/stateless.ts';
+import { statelessBranch, STATELESS_BRANCH_PREFIX } from './proxy/stateless.ts';
 import {
   hostForUri,
   responseTarget,
@@ -194,6 +192,7 @@ export class SipServer implements CoreServices, ProxyHost {
     }
     const script = this.#opts.script();
     const ctx = this.newContext(msg, rcv, 'request', script);
+    ctx.ext.set(MF_IN_KEY, msg.maxForwards);
     const key = msg.method === 'ACK' ? null : serverKey(msg);
     if (key !== null) {
       const n = this.#inflight.get(key) ?? 0;
@@ -436,7 +435,7 @@ export class SipServer implements CoreServices, ProxyHost {
       return false;
     }
     stampTopVia(msg, ctx.rcv);
-    decrementMaxForwards(msg);
+    decrementOnce(msg, ctx.ext.get(MF_IN_KEY) as number | null | undefined);
     const hooks = ctx.ext.get(PRE_SEND_KEY) as PreSendHook[] | undefined;
     if (hooks) for (const h of hooks) h(msg, listener, ctx);
     const dest = `${target.transport}:${target.host}:${target.port}`;

@@ -29,10 +29,23 @@ export const TM_KEY = 'tm';
 export const PRE_SEND_KEY = 'core:pre-send';
 export type PreSendHook = (msg: SipMessage, out: Listener, ctx: RouteContext) => void;
 
+/**
+ * ctx.ext key of the Max-Forwards value the request arrived with. Kamailio leaves the
+ * decrement to the script (maxfwd); the core decrements only when the script did not, so a
+ * request is never decremented twice.
+ */
+export const MF_IN_KEY = 'core:mf-in';
+
+/** Decrements Max-Forwards of an outgoing request unless the script already did. */
+export function decrementOnce(msg: SipMessage, received: number | null | undefined): void {
+  if (received === undefined || msg.maxForwards === received) decrementMaxForwards(msg);
+}
+
 /** Marks the branches we mint statefully (responses are matched by table, not by prefix). */
 export const STATEFUL_BRANCH_PREFIX = 'z9hG4bKtm';
 
-export type CallbackKind = 'failure_route' | 'branch_route' | 'onreply_route' | 'branch_failure_route';
+export type CallbackKind =
+  'failure_route' | 'branch_route' | 'onreply_route' | 'branch_failure_route';
 
 /** What the core needs from the server to run callbacks and send. */
 export interface ProxyHost {
@@ -171,9 +184,10 @@ export class ProxyTransaction implements ServerTxOwner, TimerTarget {
   /** Code and reason of the reply sent upstream, or picked for the failure route. */
   replyCode = 0;
   replyReason = '';
-  autoInv100 = true;
   disable6xx = false;
   suspended = false;
+  /** Max-Forwards as received (see MF_IN_KEY). */
+  mfIn: number | null | undefined = undefined;
   /** $T(id_index) / $T(id_label). */
   readonly index: number;
   readonly label: number;
@@ -200,6 +214,14 @@ export class ProxyTransaction implements ServerTxOwner, TimerTarget {
       this.#life,
       uas.isInvite ? cfg.maxInvLifetime : cfg.maxNonInvLifetime,
     );
+  }
+
+  get autoInv100(): boolean {
+    return this.uas.autoTrying;
+  }
+
+  set autoInv100(on: boolean) {
+    this.uas.autoTrying = on;
   }
 
   get rcv(): ReceiveInfo {
@@ -445,7 +467,10 @@ export class ProxyTransaction implements ServerTxOwner, TimerTarget {
     // Max lifetime passed without a final reply (a script that never answered, a hung branch).
     if (this.uas.finalSent || this.#released) return;
     this.cancelPending(null, null);
-    this.replyLocal(this.uas.isInvite ? 408 : 500, this.uas.isInvite ? 'Request Timeout' : 'Server Internal Error');
+    this.replyLocal(
+      this.uas.isInvite ? 408 : 500,
+      this.uas.isInvite ? 'Request Timeout' : 'Server Internal Error',
+    );
   }
 
   serverTerminated(): void {
@@ -548,10 +573,11 @@ export class StatefulProxy {
     const uas = this.layer.createServer(msg, ctx.rcv);
     if (!uas) return { code: -1, txn: null };
     const txn = new ProxyTransaction(this, uas, ctx.script);
+    txn.mfIn = ctx.ext.get(MF_IN_KEY) as number | null | undefined;
     this.#live++;
     st.txn = txn;
     this.bind(ctx);
-    if (uas.isInvite && txn.autoInv100) txn.replyLocal(100, 'Trying');
+    if (uas.isInvite && txn.autoInv100) uas.scheduleTrying();
     return { code: 1, txn };
   }
 
@@ -636,7 +662,11 @@ export class StatefulProxy {
   }
 
   /** Sends the R-URI branch (if new) and every appended branch of ctx; returns how many went. */
-  async #addBranches(ctx: RouteContext, txn: ProxyTransaction, opts: RelayOptions): Promise<number> {
+  async #addBranches(
+    ctx: RouteContext,
+    txn: ProxyTransaction,
+    opts: RelayOptions,
+  ): Promise<number> {
     const dests: { uri: string; dstUri: string | null; bflags: number }[] = [];
     const st = tmState(ctx);
     const ruriIsNew =
@@ -706,7 +736,7 @@ export class StatefulProxy {
       });
       return null;
     }
-    decrementMaxForwards(bmsg);
+    decrementOnce(bmsg, txn.mfIn);
     const hooks = ctx.ext.get(PRE_SEND_KEY) as PreSendHook[] | undefined;
     if (hooks) for (const h of hooks) h(bmsg, out, ctx);
     const branch = STATEFUL_BRANCH_PREFIX + generateBranch().slice(7);

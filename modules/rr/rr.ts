@@ -184,7 +184,9 @@ function hasParam(na: NameAddr, name: string, value?: string): boolean {
 }
 
 function paramText(na: NameAddr): string {
-  return na.uri.params.map((p) => (p.value === null ? `;${p.name}` : `;${p.name}=${p.value}`)).join('');
+  return na.uri.params
+    .map((p) => (p.value === null ? `;${p.name}` : `;${p.name}=${p.value}`))
+    .join('');
 }
 
 /** Drops the first `n` Route values, keeping the rest in order. */

@@ -69,14 +69,23 @@ test('20,000 calls leave no transaction, no timer and no heap growth behind', as
     const target = done + n;
     for (let i = 0; i < n; i += batch) {
       for (let j = 0; j < batch && i + j < n; j++) {
-        net.inject(request({ method: 'INVITE', ruri: `sip:bob@127.0.0.1:${UAS}`, fromPort: UAC }), UAC);
+        net.inject(
+          request({ method: 'INVITE', ruri: `sip:bob@127.0.0.1:${UAS}`, fromPort: UAC }),
+          UAC,
+        );
       }
-      await until(() => done >= Math.min(target, target - n + i + batch), 10000, 'a batch of calls');
+      await until(
+        () => done >= Math.min(target, target - n + i + batch),
+        10000,
+        'a batch of calls',
+      );
     }
     await until(
       () => {
         const s = layer.stats();
-        return s.servers === 0 && s.clients === 0 && s.timers === 0 && server.transactions.size === 0;
+        return (
+          s.servers === 0 && s.clients === 0 && s.timers === 0 && server.transactions.size === 0
+        );
       },
       10000,
       'every transaction released',

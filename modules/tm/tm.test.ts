@@ -14,7 +14,20 @@ import {
   tGetStatusCode,
 } from './tm.ts';
 import { getPv } from '../pv/pvapi.ts';
-import '../tmx/index.ts';
+import { module as tmx } from '../tmx/index.ts';
+import { callKsr } from '../testkit.ts';
+import { parseMessage } from '../../core/sip/parser.ts';
+import type { ReceiveInfo } from '../../core/sip/types.ts';
+
+const PEER_RCV: ReceiveInfo = {
+  transport: 'udp',
+  srcIp: '127.0.0.1',
+  srcPort: 5099,
+  dstIp: '127.0.0.1',
+  dstPort: 5060,
+  connectionId: null,
+  receivedAt: 0,
+};
 
 const UAC = 5070;
 const UAS1 = 5080;
@@ -56,10 +69,12 @@ const relayRoute =
     }
   };
 
-const invite = (ruri = `sip:bob@127.0.0.1:${UAS1}`, extra: Partial<Parameters<typeof request>[0]> = {}) =>
-  request({ method: 'INVITE', ruri, fromPort: UAC, ...extra });
+const invite = (
+  ruri = `sip:bob@127.0.0.1:${UAS1}`,
+  extra: Partial<Parameters<typeof request>[0]> = {},
+) => request({ method: 'INVITE', ruri, fromPort: UAC, ...extra });
 
-test('INVITE is relayed statefully: 100 Trying, provisional and 2xx upstream, retransmission absorbed', async (t) => {
+test('INVITE is relayed statefully: provisional and 2xx upstream, retransmission absorbed', async (t) => {
   const net = new FakeNet();
   const server = startServer(net, { ksr_request_route: relayRoute() }, FAST);
   const uac = record(net, UAC);
@@ -74,7 +89,12 @@ test('INVITE is relayed statefully: 100 Trying, provisional and 2xx upstream, re
   await until(() => uac.statuses().includes(180), 1000, '180');
   net.inject(inv, UAC); // retransmission while ringing: the 180 again, nothing downstream
   await until(() => uac.statuses().includes(200), 1000, '200');
-  t.deepEqual(uac.statuses(), [100, 180, 180, 200]);
+  // The 180 normally comes within the Trying delay, so no 100 is needed (RFC 3261 §17.2.1);
+  // a loaded machine may still see one first.
+  t.deepEqual(
+    uac.statuses().filter((s) => s !== 100),
+    [180, 180, 200],
+  );
   t.deepEqual(uas.methods(), ['INVITE']);
   const fwd = uas.got[0]!;
   t.is(fwd.vias().length, 2);
@@ -267,7 +287,10 @@ test('transport error: t_relay fails and the script answers 503', async (t) => {
   const uac = record(net, UAC);
   net.inject(invite(), UAC);
   await until(() => uac.statuses().includes(503), 1000, '503');
-  t.deepEqual(uac.statuses(), [100, 503]);
+  t.deepEqual(
+    uac.statuses().filter((s) => s !== 100),
+    [503],
+  );
   await until(() => server.transactions.size === 0, 1000, 'the transaction is gone');
   server.stop();
 });
@@ -296,12 +319,18 @@ test('best response: challenges are aggregated, 4xx beats 5xx', async (t) => {
   record(net, UAS1, (m) => {
     if (m.method !== 'INVITE') return;
     const r = answer(m, 401, 'Unauthorized', 'a').toString('latin1');
-    net.inject(r.replace('Content-Length', 'WWW-Authenticate: Digest realm="a"\r\nContent-Length'), UAS1);
+    net.inject(
+      r.replace('Content-Length', 'WWW-Authenticate: Digest realm="a"\r\nContent-Length'),
+      UAS1,
+    );
   });
   record(net, UAS2, (m) => {
     if (m.method !== 'INVITE') return;
     const r = answer(m, 407, 'Proxy Authentication Required', 'b').toString('latin1');
-    net.inject(r.replace('Content-Length', 'Proxy-Authenticate: Digest realm="b"\r\nContent-Length'), UAS2);
+    net.inject(
+      r.replace('Content-Length', 'Proxy-Authenticate: Digest realm="b"\r\nContent-Length'),
+      UAS2,
+    );
   });
   net.inject(invite(), UAC);
   await until(() => uac.statuses().some((s) => s >= 400), 1000, 'final');
@@ -334,7 +363,8 @@ test('a 6xx cancels the other branches and wins', async (t) => {
   );
   const uac = record(net, UAC);
   record(net, UAS1, (m) => {
-    if (m.method === 'INVITE') setTimeout(() => net.inject(answer(m, 603, 'Decline', 'a'), UAS1), 10);
+    if (m.method === 'INVITE')
+      setTimeout(() => net.inject(answer(m, 603, 'Decline', 'a'), UAS1), 10);
   });
   const uas2 = record(net, UAS2, (m) => {
     if (m.method === 'INVITE') net.inject(answer(m, 180, 'Ringing', 'b'), UAS2);
@@ -400,7 +430,72 @@ test('onreply route sees replies and can drop a provisional one; branch route ed
   net.inject(invite(), UAC);
   await until(() => uac.statuses().includes(200), 1000, '200');
   t.deepEqual(codes, [183, 200]);
-  t.deepEqual(uac.statuses(), [100, 200]);
+  t.deepEqual(
+    uac.statuses().filter((s) => s !== 100),
+    [200],
+    'the 183 was dropped',
+  );
   t.is(uas.got[0]!.header('x-branch'), '0');
+  server.stop();
+});
+
+test('a lost INVITE is retransmitted (Timer A) and the call completes', async (t) => {
+  const net = new FakeNet();
+  let lostOnce = false;
+  net.lose = (data, to) => {
+    if (lostOnce || to.port !== UAS1 || !data.toString('latin1').startsWith('INVITE')) return false;
+    lostOnce = true;
+    return true;
+  };
+  const server = startServer(net, { ksr_request_route: relayRoute() }, FAST);
+  const uac = record(net, UAC);
+  const uas = record(net, UAS1, (m) => {
+    if (m.method === 'INVITE') net.inject(answer(m, 200, 'OK'), UAS1);
+  });
+  net.inject(invite(), UAC);
+  await until(() => uac.statuses().includes(200), 1000, '200');
+  t.true(lostOnce);
+  t.deepEqual(uas.methods(), ['INVITE']);
+  server.stop();
+});
+
+test('t_suspend / t_continue: the transaction resumes in a named function', async (t) => {
+  const net = new FakeNet();
+  const ids: (string | number | null)[] = [];
+  let continued: RouteContext | null = null;
+  const server = startServer(
+    net,
+    {
+      ksr_request_route: async (ctx) => {
+        if (tCheckTrans(ctx) === 0) return;
+        t.is(await callKsr(tmx, 't_suspend', ctx), 1);
+        ids.push(getPv(ctx, '$T(id_index)'), getPv(ctx, '$T(id_label)'));
+      },
+      resume: async (ctx) => {
+        continued = ctx;
+        t.is(await callKsr(tmx, 't_is_failure_route', ctx), 1);
+        await tRelay(ctx);
+      },
+    },
+    FAST,
+  );
+  const uac = record(net, UAC);
+  record(net, UAS1, (m) => {
+    if (m.method === 'INVITE') net.inject(answer(m, 200, 'OK'), UAS1);
+  });
+  net.inject(invite(), UAC);
+  await until(() => ids.length === 2, 1000, 'suspended');
+  await until(() => uac.statuses().length > 0, 1000, 'the delayed 100 Trying');
+  t.deepEqual(uac.statuses(), [100], 'nothing answered within the Trying delay: 100 goes out');
+  const [index, label] = ids as [number, number];
+  const other = server.newContext(
+    parseMessage(Buffer.from(invite(), 'latin1')),
+    PEER_RCV,
+    'request',
+  );
+  t.is(await callKsr(tmx, 't_continue', other, index, label + 1, 'resume'), -1, 'wrong label');
+  t.is(await callKsr(tmx, 't_continue', other, index, label, 'resume'), 1);
+  await until(() => uac.statuses().includes(200), 1000, '200');
+  t.truthy(continued);
   server.stop();
 });

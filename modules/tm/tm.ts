@@ -10,7 +10,12 @@ import {
   type StatefulProxy,
 } from '../../core/proxy/stateful.ts';
 import type { Transport } from '../../core/sip/types.ts';
-import { LAST_ERROR_KEY, STATEFUL_REPLY_KEY, type LastError, type StatefulReply } from '../sl/index.ts';
+import {
+  LAST_ERROR_KEY,
+  STATEFUL_REPLY_KEY,
+  type LastError,
+  type StatefulReply,
+} from '../sl/index.ts';
 
 const bound = new WeakSet<StatefulProxy>();
 
@@ -101,7 +106,12 @@ export function tCheckTrans(ctx: RouteContext): number {
   return p ? p.checkTransaction(ctx) : -1;
 }
 
-const CALLBACKS = ['failure_route', 'branch_route', 'onreply_route', 'branch_failure_route'] as const;
+const CALLBACKS = [
+  'failure_route',
+  'branch_route',
+  'onreply_route',
+  'branch_failure_route',
+] as const;
 type CallbackKind = (typeof CALLBACKS)[number];
 
 /** Arms a callback by function name; "" disarms. On the transaction if one is bound. */
@@ -163,8 +173,7 @@ function currentBranch(ctx: RouteContext) {
 
 export const tBranchTimeout = (ctx: RouteContext): number =>
   currentBranch(ctx)?.timedOut ? 1 : -1;
-export const tBranchReplied = (ctx: RouteContext): number =>
-  currentBranch(ctx)?.replied ? 1 : -1;
+export const tBranchReplied = (ctx: RouteContext): number => (currentBranch(ctx)?.replied ? 1 : -1);
 export const tAnyTimeout = (ctx: RouteContext): number =>
   txnOf(ctx)?.branches.some((b) => b.timedOut) ? 1 : -1;
 export const tAnyReplied = (ctx: RouteContext): number =>

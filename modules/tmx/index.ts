@@ -30,19 +30,31 @@ function cancelBranches(ctx: RouteContext, mode: string): number {
 }
 
 const exports: KsrFunction[] = [
-  fn('t_precheck_trans', [], 'True if another copy of this request is being routed right now.', (ctx) =>
-    is(tmState(ctx).precheck),
+  fn(
+    't_precheck_trans',
+    [],
+    'True if another copy of this request is being routed right now.',
+    (ctx) => is(tmState(ctx).precheck),
   ),
-  fn('t_is_request_route', [], 'True in a request route.', (ctx) => is(ctx.routeType === 'request')),
+  fn('t_is_request_route', [], 'True in a request route.', (ctx) =>
+    is(ctx.routeType === 'request'),
+  ),
   fn('t_is_reply_route', [], 'True in a reply route.', (ctx) =>
     is(ctx.routeType === 'onreply' || ctx.routeType === 'reply'),
   ),
-  fn('t_is_failure_route', [], 'True in a failure route.', (ctx) => is(ctx.routeType === 'failure')),
+  fn('t_is_failure_route', [], 'True in a failure route.', (ctx) =>
+    is(ctx.routeType === 'failure'),
+  ),
   fn('t_is_branch_route', [], 'True in a branch route.', (ctx) => is(ctx.routeType === 'branch')),
-  fn('t_suspend', [], 'Suspends the transaction (created if needed); ids in $T(id_index)/$T(id_label).', (ctx) => {
-    const p = proxyOf(ctx);
-    return is(!!p?.suspend(ctx));
-  }),
+  fn(
+    't_suspend',
+    [],
+    'Suspends the transaction (created if needed); ids in $T(id_index)/$T(id_label).',
+    (ctx) => {
+      const p = proxyOf(ctx);
+      return is(!!p?.suspend(ctx));
+    },
+  ),
   fn(
     't_continue',
     [int('tindex'), int('tlabel'), str('cbname')],

@@ -1,0 +1,68 @@
+/**
+ * Stateful relaying with the default Lua script: sipp UAC (a dialog UA following the route
+ * set) → polysip → a sipp UAS that copies Record-Route, 5,000 calls over UDP and TCP with none failed, and
+ * over UDP with 5% of the UAS's incoming packets lost, every call still completing through
+ * retransmissions. Loopback only, every run bounded.
+ */
+import test from 'ava';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { startPolysip } from '../../bin/app.ts';
+import { runSipp, startSippUas } from '../kit/sipp.ts';
+
+const CALLS = Number(process.env['POLYSIP_TM_CALLS'] ?? 5000);
+const DEFAULT_SCRIPT = fileURLToPath(new URL('../../scripts/default.lua', import.meta.url));
+const UAC_RR = fileURLToPath(new URL('./scenarios/uac-rr.xml', import.meta.url));
+// sipp's built-in scenarios ignore Record-Route, so in-dialog requests could not follow it.
+const UAS_RR = fileURLToPath(new URL('./scenarios/uas-rr.xml', import.meta.url));
+
+const runs = [
+  { transport: 'udp', lost: 0 },
+  { transport: 'tcp', lost: 0 },
+  { transport: 'udp', lost: 5 },
+] as const;
+
+for (const { transport, lost } of runs) {
+  const name =
+    `sipp uac → polysip (default script, stateful) → sipp uas over ${transport}` +
+    `${lost ? ` with ${lost}% loss on the UAS leg` : ''}: ${CALLS} calls, 0 failed`;
+  test.serial(name, async (t) => {
+    const uas = await startSippUas({
+      scenario: UAS_RR,
+      transport,
+      timeoutSec: 180,
+      ...(lost ? { extraArgs: ['-lost', String(lost)] } : {}),
+    });
+    const app = await startPolysip({
+      listen: [`${transport}:127.0.0.1:0`],
+      script: DEFAULT_SCRIPT,
+      allowDestinations: ['127.0.0.0/8'],
+      log: pino({ level: 'warn' }),
+    });
+    try {
+      const port = app.listeners[0]!.port;
+      const uac = await runSipp({
+        scenario: UAC_RR,
+        remote: `127.0.0.1:${uas.port}`,
+        transport,
+        calls: CALLS,
+        rate: 200,
+        maxConcurrent: 400,
+        timeoutSec: lost ? 150 : 90,
+        extraArgs: ['-rsa', `127.0.0.1:${port}`],
+      });
+      const secs = uac.durationMs / 1000;
+      t.log(
+        `uac: ${uac.successful} successful, ${uac.failed} failed, ${uac.retransmissions} retransmissions, ` +
+          `${uac.durationMs} ms (${(uac.successful / secs).toFixed(0)} calls/s)`,
+      );
+      t.is(uac.failed, 0, uac.stderr.slice(-2000));
+      t.is(uac.successful, CALLS, uac.stdout.slice(-2000));
+      const s = app.server.transactionLayer.stats();
+      t.log(`transactions still in their wait states: ${s.servers} server, ${s.clients} client`);
+    } finally {
+      await app.stop();
+      await uas.stop();
+    }
+  });
+}
