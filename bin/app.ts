@@ -17,7 +17,17 @@ import { SipServer } from '../core/server.ts';
 import { SipTransportLayer, parseListenSpec } from '../core/transport/index.ts';
 import type { Listener, SendTarget } from '../core/transport/types.ts';
 import { loadLuaScript } from '../engines/lua/index.ts';
+import { loadPythonScript } from '../engines/python/index.ts';
+import { loadJsScript } from '../engines/js/index.ts';
 import { builtinModules } from '../modules/index.ts';
+import type { PolysipModule } from '../core/api/module.ts';
+import {
+  createStorageModules,
+  openStore,
+  storageDeclarations,
+  type ModuleParams,
+  type StorageModules,
+} from './storage.ts';
 
 export interface PolysipOptions {
   /** `proto:host:port` specs; port 0 picks a free port. */
@@ -32,6 +42,13 @@ export interface PolysipOptions {
   readonly onRefusedDestination?: (target: SendTarget, data: Buffer) => void;
   /** A logger to use instead of stdout JSON (tests). */
   readonly log?: Logger;
+  /**
+   * Database URL: `sqlite:PATH` or `postgres://…`. Default here: `sqlite::memory:` (nothing
+   * persists); the CLI defaults to `sqlite:./var/polysip.db`.
+   */
+  readonly db?: string;
+  /** Module parameters keyed by module then Kamailio modparam name. */
+  readonly modparams?: ModuleParams;
 }
 
 export interface Polysip {
@@ -39,12 +56,17 @@ export interface Polysip {
   readonly registry: ExportRegistry<RouteContext>;
   readonly server: SipServer;
   readonly log: Logger;
+  /** The store and the storage-backed modules (usrloc, registrar, auth…). */
+  readonly storage: StorageModules;
   stop(): Promise<void>;
 }
 
-export function buildRegistry(): ExportRegistry<RouteContext> {
+export function buildRegistry(
+  extra: readonly PolysipModule[] = storageDeclarations(),
+): ExportRegistry<RouteContext> {
   const registry = new ExportRegistry<RouteContext>();
   for (const m of builtinModules) registry.defineAll(m.exports);
+  for (const m of extra) registry.defineAll(m.exports);
   return registry;
 }
 
@@ -55,26 +77,45 @@ export async function loadScript(
   version: number,
 ): Promise<ScriptInstance<RouteContext>> {
   const path = resolve(file);
+  const common = { file: path, registry, limits: { ...DEFAULT_LIMITS, ...limits }, version };
   switch (extname(path)) {
     case '.lua':
-      return loadLuaScript<RouteContext>({
-        file: path,
-        registry,
-        limits: { ...DEFAULT_LIMITS, ...limits },
-        version,
-      });
+      return loadLuaScript<RouteContext>(common);
+    case '.js':
+      return loadJsScript<RouteContext>(common);
+    case '.py':
+      // Pyodide cannot be sandboxed in-process: the engine runs it in a worker thread.
+      return loadPythonScript<RouteContext>(common);
     default:
-      throw new ScriptLoadError(`unsupported script type "${extname(path)}" (supported: .lua)`, {
-        file: path,
-        line: null,
-      });
+      throw new ScriptLoadError(
+        `unsupported script type "${extname(path)}" (supported: .lua, .js, .py)`,
+        {
+          file: path,
+          line: null,
+        },
+      );
   }
 }
 
 export async function startPolysip(opts: PolysipOptions): Promise<Polysip> {
   const log = opts.log ?? createLogger(opts.logLevel ?? 'info');
-  const registry = buildRegistry();
-  const script = await loadScript(opts.script, registry, opts.limits, 1);
+  const storeLog = (level: 'info' | 'warn' | 'error', msg: string): void => log[level](msg);
+  const store = await openStore(opts.db ?? 'sqlite::memory:', { log: storeLog });
+  let storage: StorageModules;
+  try {
+    storage = await createStorageModules({ store, params: opts.modparams, log: storeLog });
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  const registry = buildRegistry(storage.modules);
+  let script: ScriptInstance<RouteContext>;
+  try {
+    script = await loadScript(opts.script, registry, opts.limits, 1);
+  } catch (e) {
+    await storage.stop();
+    throw e;
+  }
   const transport = new SipTransportLayer({
     allowDestinations: opts.allowDestinations ? [...opts.allowDestinations] : undefined,
     onRefusedDestination: opts.onRefusedDestination,
@@ -95,6 +136,7 @@ export async function startPolysip(opts: PolysipOptions): Promise<Polysip> {
   } catch (e) {
     await transport.close();
     script.dispose();
+    await storage.stop();
     throw e;
   }
   let stopped = false;
@@ -103,12 +145,14 @@ export async function startPolysip(opts: PolysipOptions): Promise<Polysip> {
     registry,
     server,
     log,
+    storage,
     async stop() {
       if (stopped) return;
       stopped = true;
       server.stop();
       await transport.close();
       for (const m of builtinModules) await m.stop?.();
+      await storage.stop();
       script.dispose();
     },
   };

@@ -5,6 +5,8 @@ import { dirname, join } from 'node:path';
 import { pino } from 'pino';
 import { LOG_LEVELS, type LogLevel } from '../core/log.ts';
 import { startPolysip } from './app.ts';
+import { registerDbCommands } from './cli-db.ts';
+import { DEFAULT_DB_URL, parseModparams } from './storage.ts';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -22,6 +24,11 @@ program
   .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
   .option('--allow-destinations <cidr>', 'only send to these networks (repeatable)', collect, [])
   .option('--cpu-ms <ms>', 'CPU budget per route call in milliseconds', (v) => Number(v))
+  .option(
+    '--db <url>',
+    'database: sqlite:PATH or postgres://… (default $POLYSIP_DB or ' + DEFAULT_DB_URL + ')',
+  )
+  .option('--modparam <module.param=value>', 'a module parameter (repeatable)', collect, [])
   .action(
     async (opts: {
       listen: string[];
@@ -30,6 +37,8 @@ program
       logLevel: LogLevel;
       allowDestinations: string[];
       cpuMs?: number;
+      db?: string;
+      modparam: string[];
     }) => {
       const announce = pino({
         base: { name: 'polysip' },
@@ -44,6 +53,8 @@ program
           logLevel: opts.logLevel,
           allowDestinations: opts.allowDestinations.length > 0 ? opts.allowDestinations : undefined,
           limits: opts.cpuMs ? { cpuMs: opts.cpuMs } : undefined,
+          db: opts.db ?? process.env['POLYSIP_DB'] ?? DEFAULT_DB_URL,
+          modparams: parseModparams(opts.modparam),
         });
         // Always announced, whatever the log level: tests and the bench read the ports from here.
         for (const l of app.listeners) {
@@ -67,6 +78,8 @@ program
       }
     },
   );
+
+registerDbCommands(program);
 
 // A bug on one message's path must not take the server down for every other caller.
 process.on('unhandledRejection', (reason) => {

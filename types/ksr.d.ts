@@ -151,6 +151,50 @@ declare const KSR: {
   to_WSS(): boolean;
   /** Writes the text to the log at warn level (no PV expansion). */
   warn(msg: string): false;
+  readonly auth: {
+    /** Sets the digest algorithm of the next challenge (MD5, SHA-256, …); -1 unknown. */
+    auth_algorithm(alg: string): number;
+    /** Sends 401 (REGISTER) or 407 challenge; flags 1 qop=auth, 2 qop=auth-int, 4 no 500 on internal error, 16 stale=true. */
+    auth_challenge(realm: string, flags: number): number;
+    /** Removes the Authorization/Proxy-Authorization header that authenticated the request. */
+    consume_credentials(): number;
+    /** True (1) when the request carries digest credentials for the realm. */
+    has_credentials(srealm: string): number;
+    /** Sends a 407 challenge (flags as auth_challenge). */
+    proxy_challenge(realm: string, flags: number): number;
+    /** Checks credentials against the given password (vflags 1: it is an HA1); vchecks 1: the auth user must be the From/To user (-8). */
+    pv_auth_check(srealm: string, spasswd: string, vflags: number, vchecks: number): number;
+    /** Checks Proxy-Authorization against the given password (flags 1: HA1). */
+    pv_proxy_authenticate(realm: string, passwd: string, flags: number): number;
+    /** Checks Authorization against the given password (flags 1: HA1). */
+    pv_www_authenticate(realm: string, passwd: string, flags: number): number;
+    /** As pv_www_authenticate, with the method used in the digest given. */
+    pv_www_authenticate_method(realm: string, passwd: string, flags: number, method: string): number;
+    /** Sends a 401 challenge (flags as auth_challenge). */
+    www_challenge(realm: string, flags: number): number;
+  };
+  readonly auth_db: {
+    /** Digest check against the subscriber table (REGISTER: Authorization, else Proxy-Authorization). 1 ok; -1 error, -2 bad password, -3 unknown user, -4 stale nonce, -5 no credentials, -6 nonce reused, -8 auth user is not the From/To user (flag 1). */
+    auth_check(srealm: string, stable: string, iflags: number): number;
+    /** True (1) when the user@host of the URI is in the subscriber table; -1 not, -2 error. */
+    is_subscriber(suri: string, stable: string, iflags: number): number;
+    /** Checks the Authorization header against the subscriber table (codes as auth_check). */
+    www_authenticate(realm: string, table: string): number;
+    /** As www_authenticate, with the method used in the digest given. */
+    www_authenticate_method(realm: string, table: string, method: string): number;
+  };
+  readonly auth_guard: {
+    /** Counts a failure for any key; returns the new count. */
+    add_failure(key: string): number;
+    /** Current failure count of a key ("src:IP" or "user:USER@REALM"). */
+    failures(key: string): number;
+    /** True (1) when the source address or the credentials user has reached max_failures within block_time; else -1. */
+    is_blocked(): number;
+    /** Counts an authentication failure for the source address and the credentials user; returns the highest count. */
+    record_failure(): number;
+    /** Clears the failure count of the credentials user (after a success); 1. */
+    reset_user(): number;
+  };
   readonly corex: {
     /** Moves the current R-URI (with $du and branch flags) into a new branch for parallel forking. */
     append_branch(): number;
@@ -170,6 +214,10 @@ declare const KSR: {
     send_data(uri: string, data: string): number;
     /** Sets extended message flag fval (0..63). */
     setxflag(fval: number): number;
+  };
+  readonly group: {
+    /** True (1) when user@host of the SIP URI is in the group; -1 not (or bad URI), -2 store error. */
+    is_user_in(uri: string, grp: string): number;
   };
   readonly hdr: {
     /** Appends header text ("Name: value\r\n", one or more lines) after the last header. */
@@ -207,6 +255,18 @@ declare const KSR: {
     /** Decrements Max-Forwards (adds it with limit when missing: 2); -1 when it is 0 (reply 483), -2 on error. */
     process_maxfwd(limit: number): number;
   };
+  readonly permissions: {
+    /** True (1) when ip:port is in the address group (a row with port 0 matches any port). */
+    allow_address(addr_group: number, ips: string, port: number): number;
+    /** The address group of ip:port, or -1. */
+    allow_address_group(_addr: string, _port: number): number;
+    /** True (1) when the source IP and port are in the address group; else -1. */
+    allow_source_address(addr_group: number): number;
+    /** The address group of the source IP and port, or -1. */
+    allow_source_address_group(): number;
+    /** True (1) when source IP, protocol and From URI match a trusted row; else -1. */
+    allow_trusted(): number;
+  };
   readonly pv: {
     /** Value of a pseudo-variable: a number for int-typed PVs, a string, or null when unset. */
     get(pvname: string): string | number | null;
@@ -228,6 +288,38 @@ declare const KSR: {
     sets(pvname: string, sval: string): boolean;
     /** Assigns $null (removes an AVP/xavp value, resets $du; a $var becomes 0). */
     unset(pvname: string): boolean;
+  };
+  readonly registrar: {
+    /** Rewrites the R-URI with the best contact of its AoR, other contacts as branches: 1 found, -1 not found, -2 method not allowed, -3 error. */
+    lookup(table: string): number;
+    /** Lookup for the R-URI and for the URI of every branch; 1 when any was found. */
+    lookup_branches(_dtable: string): number;
+    /** Adds every contact of the AoR (of uri, or of the R-URI when empty) as branches; the R-URI is untouched. */
+    lookup_to_dset(table: string, uri: string): number;
+    /** As lookup, for the AoR of the given URI. */
+    lookup_uri(table: string, uri: string): number;
+    /** Loads the contacts of the AoR into a profile read with ulc_rget/ulc_cget; 1 when any, else -1. */
+    reg_fetch_contacts(dtable: string, uri: string, profile: string): number;
+    /** Frees a profile loaded by reg_fetch_contacts. */
+    reg_free_contacts(profile: string): number;
+    /** Sends the reply prepared by save(…, 0x10); -1 when none was prepared. */
+    reg_send_reply(): number;
+    /** True (1) when the AoR of the R-URI has live contacts, else -1. */
+    registered(table: string): number;
+    /** As registered, for the given URI. */
+    registered_uri(_dtable: string, _uri: string): number;
+    /** Saves the REGISTER contacts and replies; flags 1 mem only, 2 no reply, 4 single contact, 8 no expires range, 0x10 prepare reply. 1 inserted, 2 updated, 3 deleted, 4 fetched; -1 error, -2 too many contacts. */
+    save(table: string, flags: number): number;
+    /** As save, for the AoR given as a URI instead of the To URI. */
+    save_uri(table: string, flags: number, uri: string): number;
+    /** Contact attribute of a fetched profile at index: addr, path, received, expires, callid, q, cseq, flags, user_agent, socket, modified, methods, instance, reg_id, ruid. */
+    ulc_cget(rid: string, attr: string, idx: number): string | number | null;
+    /** Record attribute of a fetched profile: aor, domain, count. */
+    ulc_rget(rid: string, attr: string): string | number | null;
+    /** Removes every contact of the AoR of the URI; 1 done, -1 bad URI. */
+    unregister(_dtable: string, _uri: string): number;
+    /** Removes the contact with that ruid from the AoR; 1 removed, -1 not found. */
+    unregister_ruid(_dtable: string, _uri: string, _ruid: string): number;
   };
   readonly rr: {
     /** Adds a parameter (";name=value") to our Record-Route. */

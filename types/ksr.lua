@@ -2,10 +2,16 @@
 -- Generated from the KSR export registry. Do not edit.
 
 ---@class KSR
+---@field auth KSR.auth
+---@field auth_db KSR.auth_db
+---@field auth_guard KSR.auth_guard
 ---@field corex KSR.corex
+---@field group KSR.group
 ---@field hdr KSR.hdr
 ---@field maxfwd KSR.maxfwd
+---@field permissions KSR.permissions
 ---@field pv KSR.pv
+---@field registrar KSR.registrar
 ---@field rr KSR.rr
 ---@field sanity KSR.sanity
 ---@field siputils KSR.siputils
@@ -342,6 +348,126 @@ function KSR.to_WSS() end
 ---@return false
 function KSR.warn(msg) end
 
+---@class KSR.auth
+KSR.auth = {}
+
+--- Sets the digest algorithm of the next challenge (MD5, SHA-256, …); -1 unknown.
+---@param alg string
+---@return integer
+function KSR.auth.auth_algorithm(alg) end
+
+--- Sends 401 (REGISTER) or 407 challenge; flags 1 qop=auth, 2 qop=auth-int, 4 no 500 on internal error, 16 stale=true.
+---@param realm string
+---@param flags integer
+---@return integer
+function KSR.auth.auth_challenge(realm, flags) end
+
+--- Removes the Authorization/Proxy-Authorization header that authenticated the request.
+---@return integer
+function KSR.auth.consume_credentials() end
+
+--- True (1) when the request carries digest credentials for the realm.
+---@param srealm string
+---@return integer
+function KSR.auth.has_credentials(srealm) end
+
+--- Sends a 407 challenge (flags as auth_challenge).
+---@param realm string
+---@param flags integer
+---@return integer
+function KSR.auth.proxy_challenge(realm, flags) end
+
+--- Checks credentials against the given password (vflags 1: it is an HA1); vchecks 1: the auth user must be the From/To user (-8).
+---@param srealm string
+---@param spasswd string
+---@param vflags integer
+---@param vchecks integer
+---@return integer
+function KSR.auth.pv_auth_check(srealm, spasswd, vflags, vchecks) end
+
+--- Checks Proxy-Authorization against the given password (flags 1: HA1).
+---@param realm string
+---@param passwd string
+---@param flags integer
+---@return integer
+function KSR.auth.pv_proxy_authenticate(realm, passwd, flags) end
+
+--- Checks Authorization against the given password (flags 1: HA1).
+---@param realm string
+---@param passwd string
+---@param flags integer
+---@return integer
+function KSR.auth.pv_www_authenticate(realm, passwd, flags) end
+
+--- As pv_www_authenticate, with the method used in the digest given.
+---@param realm string
+---@param passwd string
+---@param flags integer
+---@param method string
+---@return integer
+function KSR.auth.pv_www_authenticate_method(realm, passwd, flags, method) end
+
+--- Sends a 401 challenge (flags as auth_challenge).
+---@param realm string
+---@param flags integer
+---@return integer
+function KSR.auth.www_challenge(realm, flags) end
+
+---@class KSR.auth_db
+KSR.auth_db = {}
+
+--- Digest check against the subscriber table (REGISTER: Authorization, else Proxy-Authorization). 1 ok; -1 error, -2 bad password, -3 unknown user, -4 stale nonce, -5 no credentials, -6 nonce reused, -8 auth user is not the From/To user (flag 1).
+---@param srealm string
+---@param stable string
+---@param iflags integer
+---@return integer
+function KSR.auth_db.auth_check(srealm, stable, iflags) end
+
+--- True (1) when the user@host of the URI is in the subscriber table; -1 not, -2 error.
+---@param suri string
+---@param stable string
+---@param iflags integer
+---@return integer
+function KSR.auth_db.is_subscriber(suri, stable, iflags) end
+
+--- Checks the Authorization header against the subscriber table (codes as auth_check).
+---@param realm string
+---@param table string
+---@return integer
+function KSR.auth_db.www_authenticate(realm, table) end
+
+--- As www_authenticate, with the method used in the digest given.
+---@param realm string
+---@param table string
+---@param method string
+---@return integer
+function KSR.auth_db.www_authenticate_method(realm, table, method) end
+
+---@class KSR.auth_guard
+KSR.auth_guard = {}
+
+--- Counts a failure for any key; returns the new count.
+---@param key string
+---@return integer
+function KSR.auth_guard.add_failure(key) end
+
+--- Current failure count of a key ("src:IP" or "user:USER@REALM").
+---@param key string
+---@return integer
+function KSR.auth_guard.failures(key) end
+
+--- True (1) when the source address or the credentials user has reached max_failures within block_time; else -1.
+---@return integer
+function KSR.auth_guard.is_blocked() end
+
+--- Counts an authentication failure for the source address and the credentials user; returns the highest count.
+---@return integer
+function KSR.auth_guard.record_failure() end
+
+--- Clears the failure count of the credentials user (after a success); 1.
+---@return integer
+function KSR.auth_guard.reset_user() end
+
 ---@class KSR.corex
 KSR.corex = {}
 
@@ -388,6 +514,15 @@ function KSR.corex.send_data(uri, data) end
 ---@param fval integer
 ---@return integer
 function KSR.corex.setxflag(fval) end
+
+---@class KSR.group
+KSR.group = {}
+
+--- True (1) when user@host of the SIP URI is in the group; -1 not (or bad URI), -2 store error.
+---@param uri string
+---@param grp string
+---@return integer
+function KSR.group.is_user_in(uri, grp) end
 
 ---@class KSR.hdr
 KSR.hdr = {}
@@ -482,6 +617,35 @@ function KSR.maxfwd.is_maxfwd_lt(limit) end
 ---@return integer
 function KSR.maxfwd.process_maxfwd(limit) end
 
+---@class KSR.permissions
+KSR.permissions = {}
+
+--- True (1) when ip:port is in the address group (a row with port 0 matches any port).
+---@param addr_group integer
+---@param ips string
+---@param port integer
+---@return integer
+function KSR.permissions.allow_address(addr_group, ips, port) end
+
+--- The address group of ip:port, or -1.
+---@param _addr string
+---@param _port integer
+---@return integer
+function KSR.permissions.allow_address_group(_addr, _port) end
+
+--- True (1) when the source IP and port are in the address group; else -1.
+---@param addr_group integer
+---@return integer
+function KSR.permissions.allow_source_address(addr_group) end
+
+--- The address group of the source IP and port, or -1.
+---@return integer
+function KSR.permissions.allow_source_address_group() end
+
+--- True (1) when source IP, protocol and From URI match a trusted row; else -1.
+---@return integer
+function KSR.permissions.allow_trusted() end
+
 ---@class KSR.pv
 KSR.pv = {}
 
@@ -538,6 +702,97 @@ function KSR.pv.sets(pvname, sval) end
 ---@param pvname string
 ---@return boolean
 function KSR.pv.unset(pvname) end
+
+---@class KSR.registrar
+KSR.registrar = {}
+
+--- Rewrites the R-URI with the best contact of its AoR, other contacts as branches: 1 found, -1 not found, -2 method not allowed, -3 error.
+---@param table string
+---@return integer
+function KSR.registrar.lookup(table) end
+
+--- Lookup for the R-URI and for the URI of every branch; 1 when any was found.
+---@param _dtable string
+---@return integer
+function KSR.registrar.lookup_branches(_dtable) end
+
+--- Adds every contact of the AoR (of uri, or of the R-URI when empty) as branches; the R-URI is untouched.
+---@param table string
+---@param uri string
+---@return integer
+function KSR.registrar.lookup_to_dset(table, uri) end
+
+--- As lookup, for the AoR of the given URI.
+---@param table string
+---@param uri string
+---@return integer
+function KSR.registrar.lookup_uri(table, uri) end
+
+--- Loads the contacts of the AoR into a profile read with ulc_rget/ulc_cget; 1 when any, else -1.
+---@param dtable string
+---@param uri string
+---@param profile string
+---@return integer
+function KSR.registrar.reg_fetch_contacts(dtable, uri, profile) end
+
+--- Frees a profile loaded by reg_fetch_contacts.
+---@param profile string
+---@return integer
+function KSR.registrar.reg_free_contacts(profile) end
+
+--- Sends the reply prepared by save(…, 0x10); -1 when none was prepared.
+---@return integer
+function KSR.registrar.reg_send_reply() end
+
+--- True (1) when the AoR of the R-URI has live contacts, else -1.
+---@param table string
+---@return integer
+function KSR.registrar.registered(table) end
+
+--- As registered, for the given URI.
+---@param _dtable string
+---@param _uri string
+---@return integer
+function KSR.registrar.registered_uri(_dtable, _uri) end
+
+--- Saves the REGISTER contacts and replies; flags 1 mem only, 2 no reply, 4 single contact, 8 no expires range, 0x10 prepare reply. 1 inserted, 2 updated, 3 deleted, 4 fetched; -1 error, -2 too many contacts.
+---@param table string
+---@param flags integer
+---@return integer
+function KSR.registrar.save(table, flags) end
+
+--- As save, for the AoR given as a URI instead of the To URI.
+---@param table string
+---@param flags integer
+---@param uri string
+---@return integer
+function KSR.registrar.save_uri(table, flags, uri) end
+
+--- Contact attribute of a fetched profile at index: addr, path, received, expires, callid, q, cseq, flags, user_agent, socket, modified, methods, instance, reg_id, ruid.
+---@param rid string
+---@param attr string
+---@param idx integer
+---@return string|integer|nil
+function KSR.registrar.ulc_cget(rid, attr, idx) end
+
+--- Record attribute of a fetched profile: aor, domain, count.
+---@param rid string
+---@param attr string
+---@return string|integer|nil
+function KSR.registrar.ulc_rget(rid, attr) end
+
+--- Removes every contact of the AoR of the URI; 1 done, -1 bad URI.
+---@param _dtable string
+---@param _uri string
+---@return integer
+function KSR.registrar.unregister(_dtable, _uri) end
+
+--- Removes the contact with that ruid from the AoR; 1 removed, -1 not found.
+---@param _dtable string
+---@param _uri string
+---@param _ruid string
+---@return integer
+function KSR.registrar.unregister_ruid(_dtable, _uri, _ruid) end
 
 ---@class KSR.rr
 KSR.rr = {}

@@ -302,6 +302,107 @@ def warn(msg: str) -> int:
     ...
 
 
+class auth:
+    @staticmethod
+    def auth_algorithm(alg: str) -> int:
+        """Sets the digest algorithm of the next challenge (MD5, SHA-256, …); -1 unknown."""
+        ...
+
+    @staticmethod
+    def auth_challenge(realm: str, flags: int) -> int:
+        """Sends 401 (REGISTER) or 407 challenge; flags 1 qop=auth, 2 qop=auth-int, 4 no 500 on internal error, 16 stale=true."""
+        ...
+
+    @staticmethod
+    def consume_credentials() -> int:
+        """Removes the Authorization/Proxy-Authorization header that authenticated the request."""
+        ...
+
+    @staticmethod
+    def has_credentials(srealm: str) -> int:
+        """True (1) when the request carries digest credentials for the realm."""
+        ...
+
+    @staticmethod
+    def proxy_challenge(realm: str, flags: int) -> int:
+        """Sends a 407 challenge (flags as auth_challenge)."""
+        ...
+
+    @staticmethod
+    def pv_auth_check(srealm: str, spasswd: str, vflags: int, vchecks: int) -> int:
+        """Checks credentials against the given password (vflags 1: it is an HA1); vchecks 1: the auth user must be the From/To user (-8)."""
+        ...
+
+    @staticmethod
+    def pv_proxy_authenticate(realm: str, passwd: str, flags: int) -> int:
+        """Checks Proxy-Authorization against the given password (flags 1: HA1)."""
+        ...
+
+    @staticmethod
+    def pv_www_authenticate(realm: str, passwd: str, flags: int) -> int:
+        """Checks Authorization against the given password (flags 1: HA1)."""
+        ...
+
+    @staticmethod
+    def pv_www_authenticate_method(realm: str, passwd: str, flags: int, method: str) -> int:
+        """As pv_www_authenticate, with the method used in the digest given."""
+        ...
+
+    @staticmethod
+    def www_challenge(realm: str, flags: int) -> int:
+        """Sends a 401 challenge (flags as auth_challenge)."""
+        ...
+
+
+class auth_db:
+    @staticmethod
+    def auth_check(srealm: str, stable: str, iflags: int) -> int:
+        """Digest check against the subscriber table (REGISTER: Authorization, else Proxy-Authorization). 1 ok; -1 error, -2 bad password, -3 unknown user, -4 stale nonce, -5 no credentials, -6 nonce reused, -8 auth user is not the From/To user (flag 1)."""
+        ...
+
+    @staticmethod
+    def is_subscriber(suri: str, stable: str, iflags: int) -> int:
+        """True (1) when the user@host of the URI is in the subscriber table; -1 not, -2 error."""
+        ...
+
+    @staticmethod
+    def www_authenticate(realm: str, table: str) -> int:
+        """Checks the Authorization header against the subscriber table (codes as auth_check)."""
+        ...
+
+    @staticmethod
+    def www_authenticate_method(realm: str, table: str, method: str) -> int:
+        """As www_authenticate, with the method used in the digest given."""
+        ...
+
+
+class auth_guard:
+    @staticmethod
+    def add_failure(key: str) -> int:
+        """Counts a failure for any key; returns the new count."""
+        ...
+
+    @staticmethod
+    def failures(key: str) -> int:
+        """Current failure count of a key ("src:IP" or "user:USER@REALM")."""
+        ...
+
+    @staticmethod
+    def is_blocked() -> int:
+        """True (1) when the source address or the credentials user has reached max_failures within block_time; else -1."""
+        ...
+
+    @staticmethod
+    def record_failure() -> int:
+        """Counts an authentication failure for the source address and the credentials user; returns the highest count."""
+        ...
+
+    @staticmethod
+    def reset_user() -> int:
+        """Clears the failure count of the credentials user (after a success); 1."""
+        ...
+
+
 class corex:
     @staticmethod
     def append_branch() -> int:
@@ -346,6 +447,13 @@ class corex:
     @staticmethod
     def setxflag(fval: int) -> int:
         """Sets extended message flag fval (0..63)."""
+        ...
+
+
+class group:
+    @staticmethod
+    def is_user_in(uri: str, grp: str) -> int:
+        """True (1) when user@host of the SIP URI is in the group; -1 not (or bad URI), -2 store error."""
         ...
 
 
@@ -433,6 +541,33 @@ class maxfwd:
         ...
 
 
+class permissions:
+    @staticmethod
+    def allow_address(addr_group: int, ips: str, port: int) -> int:
+        """True (1) when ip:port is in the address group (a row with port 0 matches any port)."""
+        ...
+
+    @staticmethod
+    def allow_address_group(_addr: str, _port: int) -> int:
+        """The address group of ip:port, or -1."""
+        ...
+
+    @staticmethod
+    def allow_source_address(addr_group: int) -> int:
+        """True (1) when the source IP and port are in the address group; else -1."""
+        ...
+
+    @staticmethod
+    def allow_source_address_group() -> int:
+        """The address group of the source IP and port, or -1."""
+        ...
+
+    @staticmethod
+    def allow_trusted() -> int:
+        """True (1) when source IP, protocol and From URI match a trusted row; else -1."""
+        ...
+
+
 class pv:
     @staticmethod
     def get(pvname: str) -> Union[str, int, None]:
@@ -482,6 +617,83 @@ class pv:
     @staticmethod
     def unset(pvname: str) -> bool:
         """Assigns $null (removes an AVP/xavp value, resets $du; a $var becomes 0)."""
+        ...
+
+
+class registrar:
+    @staticmethod
+    def lookup(table: str) -> int:
+        """Rewrites the R-URI with the best contact of its AoR, other contacts as branches: 1 found, -1 not found, -2 method not allowed, -3 error."""
+        ...
+
+    @staticmethod
+    def lookup_branches(_dtable: str) -> int:
+        """Lookup for the R-URI and for the URI of every branch; 1 when any was found."""
+        ...
+
+    @staticmethod
+    def lookup_to_dset(table: str, uri: str) -> int:
+        """Adds every contact of the AoR (of uri, or of the R-URI when empty) as branches; the R-URI is untouched."""
+        ...
+
+    @staticmethod
+    def lookup_uri(table: str, uri: str) -> int:
+        """As lookup, for the AoR of the given URI."""
+        ...
+
+    @staticmethod
+    def reg_fetch_contacts(dtable: str, uri: str, profile: str) -> int:
+        """Loads the contacts of the AoR into a profile read with ulc_rget/ulc_cget; 1 when any, else -1."""
+        ...
+
+    @staticmethod
+    def reg_free_contacts(profile: str) -> int:
+        """Frees a profile loaded by reg_fetch_contacts."""
+        ...
+
+    @staticmethod
+    def reg_send_reply() -> int:
+        """Sends the reply prepared by save(…, 0x10); -1 when none was prepared."""
+        ...
+
+    @staticmethod
+    def registered(table: str) -> int:
+        """True (1) when the AoR of the R-URI has live contacts, else -1."""
+        ...
+
+    @staticmethod
+    def registered_uri(_dtable: str, _uri: str) -> int:
+        """As registered, for the given URI."""
+        ...
+
+    @staticmethod
+    def save(table: str, flags: int) -> int:
+        """Saves the REGISTER contacts and replies; flags 1 mem only, 2 no reply, 4 single contact, 8 no expires range, 0x10 prepare reply. 1 inserted, 2 updated, 3 deleted, 4 fetched; -1 error, -2 too many contacts."""
+        ...
+
+    @staticmethod
+    def save_uri(table: str, flags: int, uri: str) -> int:
+        """As save, for the AoR given as a URI instead of the To URI."""
+        ...
+
+    @staticmethod
+    def ulc_cget(rid: str, attr: str, idx: int) -> Union[str, int, None]:
+        """Contact attribute of a fetched profile at index: addr, path, received, expires, callid, q, cseq, flags, user_agent, socket, modified, methods, instance, reg_id, ruid."""
+        ...
+
+    @staticmethod
+    def ulc_rget(rid: str, attr: str) -> Union[str, int, None]:
+        """Record attribute of a fetched profile: aor, domain, count."""
+        ...
+
+    @staticmethod
+    def unregister(_dtable: str, _uri: str) -> int:
+        """Removes every contact of the AoR of the URI; 1 done, -1 bad URI."""
+        ...
+
+    @staticmethod
+    def unregister_ruid(_dtable: str, _uri: str, _ruid: str) -> int:
+        """Removes the contact with that ruid from the AoR; 1 removed, -1 not found."""
         ...
 
 
