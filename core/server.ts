@@ -13,6 +13,8 @@ import {
   type PvValue,
   type RouteContext,
   type ScriptLogLevel,
+  type SendInfo,
+  SEND_INFO_KEY,
 } from './api/context.ts';
 import type { RouteOutcome, RouteType, ScriptInstance } from './api/script.ts';
 import { kamailioDebugLevel } from './log.ts';
@@ -56,6 +58,7 @@ export interface ServerOptions {
   /** Route names, as Kamailio's kemi.*_route_callback. */
   readonly requestRoute?: string;
   readonly replyRoute?: string;
+  readonly onsendRoute?: string;
   /** Transaction timers (T1, T2, T4, fr, fr_inv…), milliseconds. */
   readonly timers?: Partial<TimerConfig>;
 }
@@ -441,11 +444,40 @@ export class SipServer implements CoreServices, ProxyHost {
     const dest = `${target.transport}:${target.host}:${target.port}`;
     msg.pushVia(viaFor(listener, statelessBranch(msg, dest)));
     const data = msg.serialize();
+    const go = await this.onSend(ctx.script, ctx, msg, target, listener);
     // Our Via comes off again so the script (and a second forward) see the request as received.
     msg.popVia();
+    if (!go) return false;
     const sent = await this.#sendTo(target, data, msg.callId);
     if (sent) ctx.forwarded = true;
     return sent;
+  }
+
+  /**
+   * ksr_onsend_route, when the script has one: runs just before a relayed request leaves,
+   * with `$snd(...)` telling where to. A drop keeps the request from being sent (ProxyHost).
+   */
+  async onSend(
+    script: ScriptInstance<RouteContext>,
+    ctx: RouteContext,
+    out: SipMessage,
+    target: SendTarget,
+    listener: Listener,
+  ): Promise<boolean> {
+    const name = this.#opts.onsendRoute ?? 'ksr_onsend_route';
+    if (!script.hasFunction(name)) return true;
+    const sctx = this.newContext(out, ctx.rcv, 'onsend', script);
+    const info: SendInfo = {
+      transport: target.transport,
+      ip: target.host,
+      port: target.port,
+      buf: out.serialize(),
+      socket: `${listener.transport}:${hostForUri(listener.host)}:${listener.port}`,
+    };
+    sctx.ext.set(SEND_INFO_KEY, info);
+    const outcome = await script.run(name, sctx);
+    this.#logOutcome(sctx, outcome, script);
+    return !(sctx.dropped || (outcome.kind === 'exit' && outcome.drop));
   }
 
   async sendData(uri: string, data: Buffer): Promise<boolean> {

@@ -13,11 +13,6 @@
 var FLT_ACC = 1;
 var FLT_ACCFAILED = 3;
 
-// Kamailio's default answers 403 "Not relaying" when neither the From nor the R-URI is
-// local. polysip's default keeps relaying between foreign addresses (plain proxy use and
-// the relay tests depend on it); set this to false for Kamailio's behaviour.
-var ALLOW_FOREIGN_RELAY = true;
-
 function ksr_request_route() {
   ksr_route_reqinit();
 
@@ -105,7 +100,7 @@ function ksr_route_auth() {
       KSR.auth.consume_credentials();
     }
   }
-  if (!ALLOW_FOREIGN_RELAY && !KSR.is_myself_furi() && !KSR.is_myself_ruri()) {
+  if (!KSR.is_myself_furi() && !KSR.is_myself_ruri()) {
     KSR.sl.sl_send_reply(403, 'Not relaying');
     KSR.x.exit();
   }

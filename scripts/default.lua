@@ -12,11 +12,6 @@
 local FLT_ACC = 1
 local FLT_ACCFAILED = 3
 
--- Kamailio's default answers 403 "Not relaying" when neither the From nor the R-URI is
--- local. polysip's default keeps relaying between foreign addresses (plain proxy use and
--- the relay tests depend on it); set this to false for Kamailio's behaviour.
-local ALLOW_FOREIGN_RELAY = true
-
 function ksr_request_route()
 	ksr_route_reqinit()
 
@@ -104,7 +99,7 @@ function ksr_route_auth()
 			KSR.auth.consume_credentials()
 		end
 	end
-	if not ALLOW_FOREIGN_RELAY and not KSR.is_myself_furi() and not KSR.is_myself_ruri() then
+	if not KSR.is_myself_furi() and not KSR.is_myself_ruri() then
 		KSR.sl.sl_send_reply(403, "Not relaying")
 		KSR.x.exit()
 	end

@@ -18,12 +18,6 @@ import KSR as KSR
 FLT_ACC = 1
 FLT_ACCFAILED = 3
 
-# Kamailio's default answers 403 "Not relaying" when neither the From nor the R-URI is
-# local. polysip's default keeps relaying between foreign addresses (plain proxy use and
-# the relay tests depend on it); set this to False for Kamailio's behaviour.
-ALLOW_FOREIGN_RELAY = True
-
-
 def has(module):
     """A module is absent from KSR when it is not loaded (Kamailio scripts test for it)."""
     return hasattr(KSR, module)
@@ -99,7 +93,7 @@ def ksr_route_auth():
         # The user is authenticated: the credentials need not travel further.
         if not KSR.is_method_in("RP"):
             KSR.auth.consume_credentials()
-    if not ALLOW_FOREIGN_RELAY and not KSR.is_myself_furi() and not KSR.is_myself_ruri():
+    if not KSR.is_myself_furi() and not KSR.is_myself_ruri():
         KSR.sl.sl_send_reply(403, "Not relaying")
         KSR.x.exit()
     return 1

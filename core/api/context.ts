@@ -132,3 +132,16 @@ export function newRouteContext(
     ext: new Map(),
   };
 }
+
+/** Where the message of an onsend route is going (`$snd(ip)`, `$snd(port)`…), under this key. */
+export const SEND_INFO_KEY = 'core:send-info';
+
+export interface SendInfo {
+  readonly transport: string;
+  readonly ip: string;
+  readonly port: number;
+  /** The bytes about to leave. */
+  readonly buf: Buffer;
+  /** Our socket it leaves from, as `proto:ip:port`. */
+  readonly socket: string;
+}

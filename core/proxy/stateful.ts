@@ -64,6 +64,14 @@ export interface ProxyHost {
   listenerFor(target: SendTarget): Listener | null;
   /** Stateless forwarding (ACKs to 2xx go end to end without a transaction). */
   forward(ctx: RouteContext, uri?: string | null): Promise<boolean>;
+  /** The script's onsend route, if any; false when it dropped the request. */
+  onSend(
+    script: ScriptInstance<RouteContext>,
+    ctx: RouteContext,
+    out: SipMessage,
+    target: SendTarget,
+    listener: Listener,
+  ): Promise<boolean>;
 }
 
 /** An error reply t_relay recorded for sl_reply_error / t_reply_error. */
@@ -743,6 +751,7 @@ export class StatefulProxy {
     bmsg.pushVia(
       `SIP/2.0/${out.transport.toUpperCase()} ${hostForUri(out.host)}:${out.port};branch=${branch}`,
     );
+    if (!(await this.host.onSend(txn.script, ctx, bmsg, target, out))) return null;
     const b = new ProxyBranch(txn, idx, d.uri, bmsg, target);
     txn.branches.push(b);
     b.ct = this.layer.createClient(bmsg, branch, target, b, { fr: txn.fr, frInv: txn.frInv });

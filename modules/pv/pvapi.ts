@@ -10,7 +10,12 @@
  * holding an int) come back as numbers, everything else as strings, absent as null. Header
  * text is held as latin1 octets in the message; it crosses to the script as UTF-8 text.
  */
-import type { PvValue, RouteContext } from '../../core/api/context.ts';
+import {
+  SEND_INFO_KEY,
+  type PvValue,
+  type RouteContext,
+  type SendInfo,
+} from '../../core/api/context.ts';
 import { lnameOf } from '../../core/sip/headers.ts';
 import { quotedEnd, trimLws } from '../../core/sip/lex.ts';
 import { fromScriptText, toScriptText } from '../../core/sip/text.ts';
@@ -722,6 +727,35 @@ function msgTime(ctx: RouteContext): PvState {
 }
 
 simple('Ts', (ctx) => msgTime(ctx).sec);
+// $snd(...): where the message of an onsend route is going (Kamailio's onsend_route PVs).
+def('snd', (param, index, spec) => {
+  if (index) throw new PvNameError(`"${spec}" takes no index`);
+  const info = (ctx: RouteContext): SendInfo | undefined =>
+    ctx.ext.get(SEND_INFO_KEY) as SendInfo | undefined;
+  switch (param) {
+    case 'ip':
+      return { get: (ctx) => info(ctx)?.ip ?? null, set: null };
+    case 'port':
+      return { get: (ctx) => info(ctx)?.port ?? null, set: null };
+    case 'proto':
+      return { get: (ctx) => info(ctx)?.transport ?? null, set: null };
+    case 'len':
+      return { get: (ctx) => info(ctx)?.buf.length ?? null, set: null };
+    case 'buf':
+      return {
+        get: (ctx) => {
+          const b = info(ctx)?.buf;
+          return b ? toScriptText(b.toString('latin1')) : null;
+        },
+        set: null,
+      };
+    case 'sock':
+      return { get: (ctx) => info(ctx)?.socket ?? null, set: null };
+    default:
+      throw new PvNameError(`"${spec}": unknown $snd attribute (ip, port, proto, len, buf, sock)`);
+  }
+});
+
 def('TV', (param, index, spec) => {
   if (index) throw new PvNameError(`"${spec}" takes no index`);
   switch (param) {

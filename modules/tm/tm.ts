@@ -115,7 +115,20 @@ const CALLBACKS = [
 type CallbackKind = (typeof CALLBACKS)[number];
 
 /** Arms a callback by function name; "" disarms. On the transaction if one is bound. */
+const CALLBACK_FN: Record<CallbackKind, string> = {
+  failure_route: 't_on_failure',
+  branch_route: 't_on_branch',
+  onreply_route: 't_on_reply',
+  branch_failure_route: 't_on_branch_failure',
+};
+
 export function tOn(ctx: RouteContext, kind: CallbackKind, name: string): number {
+  // Kamailio only finds a misspelt callback when it is due, and then silently skips it;
+  // checking at arming time names the mistake on the line that made it.
+  if (name !== '' && !ctx.script.hasFunction(name)) {
+    ctx.log('err', `${CALLBACK_FN[kind]}: the script has no function "${name}"; nothing armed`);
+    return -1;
+  }
   const st = tmState(ctx);
   const txn = txnOf(ctx);
   switch (kind) {

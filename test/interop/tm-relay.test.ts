@@ -8,6 +8,7 @@ import test from 'ava';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { startPolysip } from '../../bin/app.ts';
+import { trustedSourcesDb } from '../kit/store.ts';
 import { runSipp, startSippUas } from '../kit/sipp.ts';
 
 const CALLS = Number(process.env['POLYSIP_TM_CALLS'] ?? 5000);
@@ -36,6 +37,8 @@ for (const { transport, lost } of runs) {
     const app = await startPolysip({
       listen: [`${transport}:127.0.0.1:0`],
       script: DEFAULT_SCRIPT,
+      // sipp relays between two non-local addresses: only a trusted source may (no open relay)
+      db: await trustedSourcesDb(['127.0.0.1']),
       allowDestinations: ['127.0.0.0/8'],
       log: pino({ level: 'warn' }),
     });

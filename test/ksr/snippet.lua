@@ -16,3 +16,11 @@ end
 function helper_route()
 	KSR.pv.sets("$var(helper)", "ran")
 end
+
+-- Runs before every relayed request leaves; requests marked X-Drop-On-Send stay home.
+function ksr_onsend_route()
+	if KSR.hdr.is_present("X-Drop-On-Send") > 0 then
+		KSR.pv.sets("$shv(snd)", KSR.pv.get("$snd(proto)") .. ":" .. KSR.pv.get("$snd(ip)") .. ":" .. KSR.pv.get("$snd(port)"))
+		KSR.set_drop()
+	end
+end

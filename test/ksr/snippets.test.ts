@@ -247,3 +247,23 @@ test('a wrong argument type is an error naming the function and the argument', a
   const r = await run('KSR.sl.sl_send_reply("abc", "x")');
   t.is(r.status, 'SIP/2.0 500 Server Internal Error');
 });
+
+test('t_on_failure naming a missing function is refused when armed, a real one is armed', async (t) => {
+  const r = await run(
+    'local bad = KSR.tm.t_on_failure("no_such_function"); local isb = KSR.tm.t_is_set("failure_route")\n' +
+      'local good = KSR.tm.t_on_failure("helper_route")\n' +
+      'return 200, table.concat({bad, isb, good, KSR.tm.t_is_set("failure_route")}, " ")',
+  );
+  t.is(r.status, ok('-1 -1 1 1'));
+});
+
+test('ksr_onsend_route sees $snd(...) and a drop there keeps the request home', async (t) => {
+  const r = await run(
+    'local rc = KSR.forward_uri("$PEER"); return 200, rc .. " " .. KSR.pv.get("$shv(snd)")',
+    {
+      headers: ['X-Drop-On-Send: yes'],
+    },
+  );
+  t.is(r.status, ok(`-1 udp:127.0.0.1:${peerPort}`));
+  t.is(r.forwarded, undefined);
+});
