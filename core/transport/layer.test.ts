@@ -166,8 +166,8 @@ test('listenerFor prefers the exact address, then a loopback one, by transport a
 test('unsupported transports and bad addresses are refused with clear errors', async (t) => {
   const { layer } = makeLayer(t.teardown);
   await layer.listen({ transport: 'udp', host: '127.0.0.1', port: 0 });
-  await t.throwsAsync(layer.listen({ transport: 'tls', host: '127.0.0.1', port: 0 }), {
-    message: /tls:127\.0\.0\.1:0.*not supported/,
+  await t.throwsAsync(layer.listen({ transport: 'ws', host: '127.0.0.1', port: 0 }), {
+    message: /ws:127\.0\.0\.1:0.*not supported/,
   });
   await t.throwsAsync(layer.listen({ transport: 'udp', host: 'localhost', port: 0 }), {
     message: /not an IP address/,

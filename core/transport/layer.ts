@@ -7,7 +7,7 @@
  * polysip:transport:framing-error, polysip:transport:socket-error,
  * polysip:transport:server-error, polysip:transport:udp-error,
  * polysip:transport:source-limit, polysip:transport:idle-close,
- * polysip:transport:write-overflow.
+ * polysip:transport:write-overflow, polysip:transport:tls-handshake-error.
  */
 import { Socket, type Server } from 'node:net';
 import type { ReceiveInfo, Transport } from '../sip/types.ts';
@@ -23,6 +23,14 @@ import {
   type TransportLayer,
 } from './types.ts';
 import { UdpEndpoint, type DatagramSink } from './udp.ts';
+import {
+  connectTls,
+  createTlsStreamServer,
+  loadTlsSettings,
+  type TlsOptions,
+  type TlsSettings,
+  type TlsStreamServer,
+} from './tls.ts';
 
 export interface TransportOptions {
   /**
@@ -43,7 +51,18 @@ export interface TransportOptions {
   readonly maxConnectionsPerSource?: number;
   /** Outgoing connection attempts give up after this long. Default 5000. */
   readonly tcpConnectTimeoutMs?: number;
+  /**
+   * TLS for every `tls` listener (unless listen() gives its own) and for outgoing TLS
+   * connections. Without it, outgoing TLS still works and verifies servers against Node's CAs.
+   */
+  readonly tls?: TlsOptions;
   readonly log?: LogFn;
+}
+
+/** Per-listener settings for SipTransportLayer.listen(). */
+export interface ListenOptions {
+  /** For a `tls` listener: replaces the layer's `tls` options field by field. */
+  readonly tls?: TlsOptions;
 }
 
 export type MessageHandler = (data: Buffer, info: ReceiveInfo) => void;
@@ -52,6 +71,8 @@ export type FramingErrorHandler = (head: Buffer, info: ReceiveInfo, reason: stri
 interface StreamListenerRecord {
   readonly listener: Listener;
   readonly server: Server;
+  /** TLS only: closes sockets still in their handshake. */
+  readonly tls?: TlsStreamServer;
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -127,6 +148,10 @@ export class SipTransportLayer implements TransportLayer {
   /** Bound listeners, each list in id order. */
   #udp: UdpEndpoint[] = [];
   #tcp: StreamListenerRecord[] = [];
+  #tls: StreamListenerRecord[] = [];
+  readonly #tlsOptions: TlsOptions;
+  /** Files read at construction; outgoing TLS uses these. */
+  readonly #tlsSettings: TlsSettings;
   /** Sockets being bound, so close() can wait for them and shut them. */
   readonly #pending = new Set<Promise<unknown>>();
   #nextListenerId = 1;
@@ -147,6 +172,8 @@ export class SipTransportLayer implements TransportLayer {
     this.#guard =
       options.allowDestinations === undefined ? null : new EgressGuard(options.allowDestinations);
     this.#onRefused = options.onRefusedDestination;
+    this.#tlsOptions = options.tls ?? {};
+    this.#tlsSettings = loadTlsSettings(this.#tlsOptions);
 
     const log = this.#log;
     this.#streamSink = {
@@ -180,6 +207,7 @@ export class SipTransportLayer implements TransportLayer {
     const all: Listener[] = [];
     for (const e of this.#udp) all.push(e.listener);
     for (const r of this.#tcp) all.push(r.listener);
+    for (const r of this.#tls) all.push(r.listener);
     return all.sort((a, b) => a.id - b.id);
   }
 
@@ -190,10 +218,11 @@ export class SipTransportLayer implements TransportLayer {
     if (family === 0) return null;
     if (target.transport === 'udp') return pick(this.#udp, host, family)?.listener ?? null;
     if (target.transport === 'tcp') return pick(this.#tcp, host, family)?.listener ?? null;
+    if (target.transport === 'tls') return pick(this.#tls, host, family)?.listener ?? null;
     return null;
   }
 
-  async listen(spec: ListenSpec): Promise<Listener> {
+  async listen(spec: ListenSpec, options: ListenOptions = {}): Promise<Listener> {
     if (this.#closed) throw closedError();
     const host = normalizeIp(spec.host);
     const family = ipFamily(host);
@@ -208,6 +237,8 @@ export class SipTransportLayer implements TransportLayer {
     let binding: Promise<Listener>;
     if (spec.transport === 'udp') binding = this.#listenUdp(normalized, id, family);
     else if (spec.transport === 'tcp') binding = this.#listenTcp(normalized, id, family);
+    else if (spec.transport === 'tls')
+      binding = this.#listenTls(normalized, id, family, options.tls);
     else
       throw new Error(
         `cannot listen on ${text}: transport '${spec.transport}' is not supported yet`,
@@ -268,6 +299,56 @@ export class SipTransportLayer implements TransportLayer {
       throw closedError();
     }
     this.#tcp = [...this.#tcp, { listener, server }].sort(byId);
+    return listener;
+  }
+
+  async #listenTls(
+    spec: ListenSpec,
+    id: number,
+    family: 4 | 6,
+    own: TlsOptions | undefined,
+  ): Promise<Listener> {
+    const settings =
+      own === undefined ? this.#tlsSettings : loadTlsSettings({ ...this.#tlsOptions, ...own });
+    let listener: Listener | null = null;
+    const tls = createTlsStreamServer(
+      settings,
+      this.#connectTimeoutMs,
+      (socket) => {
+        if (listener !== null) this.#accept(listener, socket);
+        else socket.destroy();
+      },
+      (err, socket) =>
+        this.#log('debug', 'polysip:transport:tls-handshake-error', {
+          listener: formatListenSpec(spec),
+          remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`,
+          code: (err as NodeJS.ErrnoException).code,
+          error: err.message,
+        }),
+    );
+    const server = tls.server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: spec.host, port: spec.port, ipv6Only: family === 6 }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (err: Error) =>
+      this.#log('error', 'polysip:transport:server-error', {
+        listener: formatListenSpec(spec),
+        error: err.message,
+      }),
+    );
+    const address = server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : spec.port;
+    listener = { id, transport: 'tls', host: spec.host, port, family };
+    if (this.#closed) {
+      tls.destroyAll();
+      await closeServer(server);
+      throw closedError();
+    }
+    this.#tls = [...this.#tls, { listener, server, tls }].sort(byId);
     return listener;
   }
 
@@ -339,7 +420,9 @@ export class SipTransportLayer implements TransportLayer {
       if (endpoint === null) return Promise.reject(noListener('udp', family));
       return endpoint.send(data, port, host);
     }
-    if (target.transport === 'tcp') return this.#sendStream(target, host, family, port, data);
+    if (target.transport === 'tcp' || target.transport === 'tls') {
+      return this.#sendStream(target, host, family, port, data);
+    }
     return Promise.reject(
       new TransportError(
         `transport '${target.transport}' is not supported yet`,
@@ -400,8 +483,11 @@ export class SipTransportLayer implements TransportLayer {
   }
 
   #connect(transport: Transport, host: string, family: 4 | 6, port: number): StreamConnection {
-    const via = pick(this.#tcp, host, family)?.listener ?? null;
-    const socket = new Socket();
+    const tls = transport === 'tls';
+    const via = pick(tls ? this.#tls : this.#tcp, host, family)?.listener ?? null;
+    // Not connected yet for TCP (connect() comes after the table holds it); TLS connects now,
+    // but its events only fire on a later tick, once StreamConnection listens.
+    const socket = tls ? connectTls(this.#tlsSettings, host, port) : new Socket();
     const conn = new StreamConnection(socket, {
       id: this.#table.nextId(),
       transport,
@@ -413,11 +499,11 @@ export class SipTransportLayer implements TransportLayer {
       maxMessageSize: this.#maxMessageSize,
       idleTimeoutMs: this.#idleTimeoutMs,
       connectTimeoutMs: this.#connectTimeoutMs,
-      readyEvent: 'connect',
+      readyEvent: tls ? 'secureConnect' : 'connect',
       sink: this.#streamSink,
     });
     this.#table.add(conn);
-    socket.connect({ host, port, family });
+    if (!tls) socket.connect({ host, port, family });
     return conn;
   }
 
@@ -463,11 +549,15 @@ export class SipTransportLayer implements TransportLayer {
       for (const conn of this.#table.all()) conn.destroy(reason);
       const udp = this.#udp;
       const tcp = this.#tcp;
+      const tls = this.#tls;
       this.#udp = [];
       this.#tcp = [];
+      this.#tls = [];
+      for (const r of tls) r.tls?.destroyAll();
       await Promise.all([
         ...udp.map((e) => e.close()),
         ...tcp.map((r) => closeServer(r.server)),
+        ...tls.map((r) => closeServer(r.server)),
         ...[...this.#pending].map((p) => p.then(noLog, noLog)),
       ]);
     })();

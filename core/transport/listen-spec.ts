@@ -1,5 +1,6 @@
 /**
- * Listen specs as an operator writes them: `udp:127.0.0.1:5060`, `tcp:[::1]:5060`.
+ * Listen specs as an operator writes them: `udp:127.0.0.1:5060`, `tcp:[::1]:5060`,
+ * `tls:127.0.0.1:5061`.
  * Hosts are IP literals only: a listener binds one address, and name resolution at bind time
  * would make the advertised address depend on the resolver.
  */
