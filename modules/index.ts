@@ -12,6 +12,8 @@ import { module as corex } from './corex/index.ts';
 import { module as tm } from './tm/index.ts';
 import { module as tmx } from './tmx/index.ts';
 import { module as rr } from './rr/index.ts';
+import { module as htable } from './htable/index.ts';
+import { module as pike } from './pike/index.ts';
 
 export const builtinModules: readonly PolysipModule[] = [
   core,
@@ -26,4 +28,6 @@ export const builtinModules: readonly PolysipModule[] = [
   tm,
   tmx,
   rr,
+  htable,
+  pike,
 ];

@@ -249,6 +249,54 @@ declare const KSR: {
     /** Removes the headers named hrm, then inserts the header text hadd at the top. */
     rminsert(hrm: string, hadd: string): number;
   };
+  readonly htable: {
+    /** Number of items whose key matches (op eq, ne, re, sw, ew, in); -1 on a bad op. */
+    sht_cn(htname: string, op: string, pattern: string): number;
+    /** Subtracts 1 from the item and RETURNS THE NEW VALUE. */
+    sht_dec(htname: string, itname: string): number;
+    /** Value of the item (int or str), null when missing. */
+    sht_get(htname: string, itname: string): string | number | null;
+    /** Value of the item, "" when missing. */
+    sht_gete(htname: string, itname: string): string | number | null;
+    /** Value of the item, "<null>" when missing. */
+    sht_getw(htname: string, itname: string): string | number | null;
+    /** Same as sht_match_name. */
+    sht_has_name(sname: string, sop: string, sval: string): number;
+    /** Adds 1 to the item and RETURNS THE NEW VALUE (a missing item starts from initval, else 0). */
+    sht_inc(htname: string, itname: string): number;
+    /** 1 when the item is missing, -1 when it exists. */
+    sht_is_null(htname: string, itname: string): number;
+    /** Locks the key's slot (re-entrant for this route; another route waits until it is unlocked). */
+    sht_lock(htname: string, skey: string): number;
+    /** 1 when some key matches (op eq, ne, re, sw, ew, in), -1 otherwise. */
+    sht_match_name(sname: string, sop: string, sval: string): number;
+    /** 1 when some value matches (op eq, ne, re, sw, ew, in), -1 otherwise. */
+    sht_match_str_value(sname: string, sop: string, sval: string): number;
+    /** Removes every item of the table. */
+    sht_reset(hname: string): number;
+    /** Removes the item (1 also when it was missing). */
+    sht_rm(hname: string, iname: string): number;
+    /** Removes the items whose key matches (op re, sw, ew, in, eq, ne). */
+    sht_rm_name(sname: string, sop: string, sval: string): number;
+    /** Removes the items whose key matches the regex; -1 on a bad regex. */
+    sht_rm_name_re(htname: string, rexp: string): number;
+    /** Removes the items whose value matches (op re, sw, ew, in, eq, ne). */
+    sht_rm_value(sname: string, sop: string, sval: string): number;
+    /** Removes the items whose value matches the regex; -1 on a bad regex. */
+    sht_rm_value_re(htname: string, rexp: string): number;
+    /** Makes the item expire in itval seconds (0 = never); -1 when it is missing. */
+    sht_setex(htname: string, itname: string, itval: number): number;
+    /** Sets an int item. */
+    sht_seti(htname: string, itname: string, itval: number): number;
+    /** Sets a string item. */
+    sht_sets(htname: string, itname: string, itval: string): number;
+    /** Sets an int item expiring in exval seconds. */
+    sht_setxi(htname: string, itname: string, itval: number, exval: number): number;
+    /** Sets a string item expiring in exval seconds. */
+    sht_setxs(htname: string, itname: string, itval: string, exval: number): number;
+    /** Unlocks the key's slot; -1 when this route does not hold it. */
+    sht_unlock(htname: string, skey: string): number;
+  };
   readonly maxfwd: {
     /** 1 when Max-Forwards is below limit, -1 when not, -2 when the header is missing. */
     is_maxfwd_lt(limit: number): number;
@@ -266,6 +314,12 @@ declare const KSR: {
     allow_source_address_group(): number;
     /** True (1) when source IP, protocol and From URI match a trusted row; else -1. */
     allow_trusted(): number;
+  };
+  readonly pike: {
+    /** As pike_check_req for the given IP (IPv4 or IPv6); -3 when it is not an IP address. */
+    pike_check_ip(strip: string): number;
+    /** Counts the request against its source IP: 1 ok, -2 blocked from this request on, -1 still blocked. */
+    pike_check_req(): number;
   };
   readonly pv: {
     /** Value of a pseudo-variable: a number for int-typed PVs, a string, or null when unset. */

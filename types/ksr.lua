@@ -8,8 +8,10 @@
 ---@field corex KSR.corex
 ---@field group KSR.group
 ---@field hdr KSR.hdr
+---@field htable KSR.htable
 ---@field maxfwd KSR.maxfwd
 ---@field permissions KSR.permissions
+---@field pike KSR.pike
 ---@field pv KSR.pv
 ---@field registrar KSR.registrar
 ---@field rr KSR.rr
@@ -604,6 +606,159 @@ function KSR.hdr.rmappend(hrm, hadd) end
 ---@return integer
 function KSR.hdr.rminsert(hrm, hadd) end
 
+---@class KSR.htable
+KSR.htable = {}
+
+--- Number of items whose key matches (op eq, ne, re, sw, ew, in); -1 on a bad op.
+---@param htname string
+---@param op string
+---@param pattern string
+---@return integer
+function KSR.htable.sht_cn(htname, op, pattern) end
+
+--- Subtracts 1 from the item and RETURNS THE NEW VALUE.
+---@param htname string
+---@param itname string
+---@return integer
+function KSR.htable.sht_dec(htname, itname) end
+
+--- Value of the item (int or str), null when missing.
+---@param htname string
+---@param itname string
+---@return string|integer|nil
+function KSR.htable.sht_get(htname, itname) end
+
+--- Value of the item, "" when missing.
+---@param htname string
+---@param itname string
+---@return string|integer|nil
+function KSR.htable.sht_gete(htname, itname) end
+
+--- Value of the item, "<null>" when missing.
+---@param htname string
+---@param itname string
+---@return string|integer|nil
+function KSR.htable.sht_getw(htname, itname) end
+
+--- Same as sht_match_name.
+---@param sname string
+---@param sop string
+---@param sval string
+---@return integer
+function KSR.htable.sht_has_name(sname, sop, sval) end
+
+--- Adds 1 to the item and RETURNS THE NEW VALUE (a missing item starts from initval, else 0).
+---@param htname string
+---@param itname string
+---@return integer
+function KSR.htable.sht_inc(htname, itname) end
+
+--- 1 when the item is missing, -1 when it exists.
+---@param htname string
+---@param itname string
+---@return integer
+function KSR.htable.sht_is_null(htname, itname) end
+
+--- Locks the key's slot (re-entrant for this route; another route waits until it is unlocked).
+---@param htname string
+---@param skey string
+---@return integer
+function KSR.htable.sht_lock(htname, skey) end
+
+--- 1 when some key matches (op eq, ne, re, sw, ew, in), -1 otherwise.
+---@param sname string
+---@param sop string
+---@param sval string
+---@return integer
+function KSR.htable.sht_match_name(sname, sop, sval) end
+
+--- 1 when some value matches (op eq, ne, re, sw, ew, in), -1 otherwise.
+---@param sname string
+---@param sop string
+---@param sval string
+---@return integer
+function KSR.htable.sht_match_str_value(sname, sop, sval) end
+
+--- Removes every item of the table.
+---@param hname string
+---@return integer
+function KSR.htable.sht_reset(hname) end
+
+--- Removes the item (1 also when it was missing).
+---@param hname string
+---@param iname string
+---@return integer
+function KSR.htable.sht_rm(hname, iname) end
+
+--- Removes the items whose key matches (op re, sw, ew, in, eq, ne).
+---@param sname string
+---@param sop string
+---@param sval string
+---@return integer
+function KSR.htable.sht_rm_name(sname, sop, sval) end
+
+--- Removes the items whose key matches the regex; -1 on a bad regex.
+---@param htname string
+---@param rexp string
+---@return integer
+function KSR.htable.sht_rm_name_re(htname, rexp) end
+
+--- Removes the items whose value matches (op re, sw, ew, in, eq, ne).
+---@param sname string
+---@param sop string
+---@param sval string
+---@return integer
+function KSR.htable.sht_rm_value(sname, sop, sval) end
+
+--- Removes the items whose value matches the regex; -1 on a bad regex.
+---@param htname string
+---@param rexp string
+---@return integer
+function KSR.htable.sht_rm_value_re(htname, rexp) end
+
+--- Makes the item expire in itval seconds (0 = never); -1 when it is missing.
+---@param htname string
+---@param itname string
+---@param itval integer
+---@return integer
+function KSR.htable.sht_setex(htname, itname, itval) end
+
+--- Sets an int item.
+---@param htname string
+---@param itname string
+---@param itval integer
+---@return integer
+function KSR.htable.sht_seti(htname, itname, itval) end
+
+--- Sets a string item.
+---@param htname string
+---@param itname string
+---@param itval string
+---@return integer
+function KSR.htable.sht_sets(htname, itname, itval) end
+
+--- Sets an int item expiring in exval seconds.
+---@param htname string
+---@param itname string
+---@param itval integer
+---@param exval integer
+---@return integer
+function KSR.htable.sht_setxi(htname, itname, itval, exval) end
+
+--- Sets a string item expiring in exval seconds.
+---@param htname string
+---@param itname string
+---@param itval string
+---@param exval integer
+---@return integer
+function KSR.htable.sht_setxs(htname, itname, itval, exval) end
+
+--- Unlocks the key's slot; -1 when this route does not hold it.
+---@param htname string
+---@param skey string
+---@return integer
+function KSR.htable.sht_unlock(htname, skey) end
+
 ---@class KSR.maxfwd
 KSR.maxfwd = {}
 
@@ -645,6 +800,18 @@ function KSR.permissions.allow_source_address_group() end
 --- True (1) when source IP, protocol and From URI match a trusted row; else -1.
 ---@return integer
 function KSR.permissions.allow_trusted() end
+
+---@class KSR.pike
+KSR.pike = {}
+
+--- As pike_check_req for the given IP (IPv4 or IPv6); -3 when it is not an IP address.
+---@param strip string
+---@return integer
+function KSR.pike.pike_check_ip(strip) end
+
+--- Counts the request against its source IP: 1 ok, -2 blocked from this request on, -1 still blocked.
+---@return integer
+function KSR.pike.pike_check_req() end
 
 ---@class KSR.pv
 KSR.pv = {}

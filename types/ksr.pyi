@@ -529,6 +529,123 @@ class hdr:
         ...
 
 
+class htable:
+    @staticmethod
+    def sht_cn(htname: str, op: str, pattern: str) -> int:
+        """Number of items whose key matches (op eq, ne, re, sw, ew, in); -1 on a bad op."""
+        ...
+
+    @staticmethod
+    def sht_dec(htname: str, itname: str) -> int:
+        """Subtracts 1 from the item and RETURNS THE NEW VALUE."""
+        ...
+
+    @staticmethod
+    def sht_get(htname: str, itname: str) -> Union[str, int, None]:
+        """Value of the item (int or str), null when missing."""
+        ...
+
+    @staticmethod
+    def sht_gete(htname: str, itname: str) -> Union[str, int, None]:
+        """Value of the item, "" when missing."""
+        ...
+
+    @staticmethod
+    def sht_getw(htname: str, itname: str) -> Union[str, int, None]:
+        """Value of the item, "<null>" when missing."""
+        ...
+
+    @staticmethod
+    def sht_has_name(sname: str, sop: str, sval: str) -> int:
+        """Same as sht_match_name."""
+        ...
+
+    @staticmethod
+    def sht_inc(htname: str, itname: str) -> int:
+        """Adds 1 to the item and RETURNS THE NEW VALUE (a missing item starts from initval, else 0)."""
+        ...
+
+    @staticmethod
+    def sht_is_null(htname: str, itname: str) -> int:
+        """1 when the item is missing, -1 when it exists."""
+        ...
+
+    @staticmethod
+    def sht_lock(htname: str, skey: str) -> int:
+        """Locks the key's slot (re-entrant for this route; another route waits until it is unlocked)."""
+        ...
+
+    @staticmethod
+    def sht_match_name(sname: str, sop: str, sval: str) -> int:
+        """1 when some key matches (op eq, ne, re, sw, ew, in), -1 otherwise."""
+        ...
+
+    @staticmethod
+    def sht_match_str_value(sname: str, sop: str, sval: str) -> int:
+        """1 when some value matches (op eq, ne, re, sw, ew, in), -1 otherwise."""
+        ...
+
+    @staticmethod
+    def sht_reset(hname: str) -> int:
+        """Removes every item of the table."""
+        ...
+
+    @staticmethod
+    def sht_rm(hname: str, iname: str) -> int:
+        """Removes the item (1 also when it was missing)."""
+        ...
+
+    @staticmethod
+    def sht_rm_name(sname: str, sop: str, sval: str) -> int:
+        """Removes the items whose key matches (op re, sw, ew, in, eq, ne)."""
+        ...
+
+    @staticmethod
+    def sht_rm_name_re(htname: str, rexp: str) -> int:
+        """Removes the items whose key matches the regex; -1 on a bad regex."""
+        ...
+
+    @staticmethod
+    def sht_rm_value(sname: str, sop: str, sval: str) -> int:
+        """Removes the items whose value matches (op re, sw, ew, in, eq, ne)."""
+        ...
+
+    @staticmethod
+    def sht_rm_value_re(htname: str, rexp: str) -> int:
+        """Removes the items whose value matches the regex; -1 on a bad regex."""
+        ...
+
+    @staticmethod
+    def sht_setex(htname: str, itname: str, itval: int) -> int:
+        """Makes the item expire in itval seconds (0 = never); -1 when it is missing."""
+        ...
+
+    @staticmethod
+    def sht_seti(htname: str, itname: str, itval: int) -> int:
+        """Sets an int item."""
+        ...
+
+    @staticmethod
+    def sht_sets(htname: str, itname: str, itval: str) -> int:
+        """Sets a string item."""
+        ...
+
+    @staticmethod
+    def sht_setxi(htname: str, itname: str, itval: int, exval: int) -> int:
+        """Sets an int item expiring in exval seconds."""
+        ...
+
+    @staticmethod
+    def sht_setxs(htname: str, itname: str, itval: str, exval: int) -> int:
+        """Sets a string item expiring in exval seconds."""
+        ...
+
+    @staticmethod
+    def sht_unlock(htname: str, skey: str) -> int:
+        """Unlocks the key's slot; -1 when this route does not hold it."""
+        ...
+
+
 class maxfwd:
     @staticmethod
     def is_maxfwd_lt(limit: int) -> int:
@@ -565,6 +682,18 @@ class permissions:
     @staticmethod
     def allow_trusted() -> int:
         """True (1) when source IP, protocol and From URI match a trusted row; else -1."""
+        ...
+
+
+class pike:
+    @staticmethod
+    def pike_check_ip(strip: str) -> int:
+        """As pike_check_req for the given IP (IPv4 or IPv6); -3 when it is not an IP address."""
+        ...
+
+    @staticmethod
+    def pike_check_req() -> int:
+        """Counts the request against its source IP: 1 ok, -2 blocked from this request on, -1 still blocked."""
         ...
 
 
