@@ -13,6 +13,14 @@ import {
   type ScriptLimits,
 } from '../core/api/script.ts';
 import { createLogger, type LogLevel } from '../core/log.ts';
+import { Metrics, countingTransport } from '../core/metrics.ts';
+import { startMgmtServer, type MgmtServer } from '../core/mgmt/server.ts';
+import { DEFAULT_TIMERS, type TimerConfig } from '../core/transaction/timers.ts';
+import { ScriptVersions } from '../engines/sandbox/versions.ts';
+import { selftestContext } from '../engines/sandbox/selftest.ts';
+import { watchScript } from '../engines/sandbox/watch.ts';
+import type { RouteNames, TenantConfig } from './config.ts';
+import { buildRpcMethods } from './rpc.ts';
 import { SipServer } from '../core/server.ts';
 import { SipTransportLayer, parseListenSpec } from '../core/transport/index.ts';
 import type { Listener, SendTarget } from '../core/transport/types.ts';
@@ -42,6 +50,8 @@ export interface PolysipOptions {
   readonly onRefusedDestination?: (target: SendTarget, data: Buffer) => void;
   /** A logger to use instead of stdout JSON (tests). */
   readonly log?: Logger;
+  /** Certificates and policy for `tls:` listeners and outgoing TLS (see core/transport/tls.ts). */
+  readonly tls?: import('../core/transport/index.ts').TlsOptions;
   /**
    * Database URL: `sqlite:PATH` or `postgres://…`. Default here: `sqlite::memory:` (nothing
    * persists); the CLI defaults to `sqlite:./var/polysip.db`.
@@ -49,6 +59,27 @@ export interface PolysipOptions {
   readonly db?: string;
   /** Module parameters keyed by module then Kamailio modparam name. */
   readonly modparams?: ModuleParams;
+  /** Route callback names (defaults: ksr_request_route, ksr_reply_route, ksr_onsend_route). */
+  readonly routes?: Partial<RouteNames>;
+  /** Run by a candidate version before it goes live, when defined (default ksr_selftest; null = never). */
+  readonly selftest?: string | null;
+  /** How long a replaced version is kept for its transactions (default: graceForTimers). */
+  readonly reloadGraceMs?: number;
+  /** Reload when the script file changes (default false). */
+  readonly watch?: boolean;
+  /** JSON-RPC + /metrics listener (`host:port`, port 0 = any); unset = none. */
+  readonly management?: { readonly listen: string; readonly token?: string | null } | null;
+  /** Validated tenants (listed by tenant.list; not routed yet). */
+  readonly tenants?: readonly TenantConfig[];
+}
+
+/**
+ * The longest a transaction can hold a script version: the longest transaction lifetime plus
+ * the wait states after its final answer (64*T1, timers D/J).
+ */
+export function graceForTimers(t: Partial<TimerConfig> = {}): number {
+  const c = { ...DEFAULT_TIMERS, ...t };
+  return Math.max(c.maxInvLifetime, c.maxNonInvLifetime, c.frInv, c.fr) + 64 * c.t1;
 }
 
 export interface Polysip {
@@ -58,6 +89,11 @@ export interface Polysip {
   readonly log: Logger;
   /** The store and the storage-backed modules (usrloc, registrar, auth…). */
   readonly storage: StorageModules;
+  /** The script versions (reload, rollback). */
+  readonly scripts: ScriptVersions<RouteContext>;
+  readonly metrics: Metrics;
+  /** The management listener, when one was asked for. */
+  readonly management: MgmtServer | null;
   stop(): Promise<void>;
 }
 
@@ -109,9 +145,54 @@ export async function startPolysip(opts: PolysipOptions): Promise<Polysip> {
     throw e;
   }
   const registry = buildRegistry(storage.modules);
-  let script: ScriptInstance<RouteContext>;
+  const startedAt = new Date();
+  const routes: RouteNames = {
+    request: opts.routes?.request ?? 'ksr_request_route',
+    reply: opts.routes?.reply ?? 'ksr_reply_route',
+    onsend: opts.routes?.onsend ?? 'ksr_onsend_route',
+  };
+  // Assigned below; the metrics gauges and the self-test read it lazily.
+  let server: SipServer | null = null;
+  const metrics = new Metrics({
+    transactions: () => server?.transactionLayer.stats() ?? { servers: 0, clients: 0 },
+    registrations: () => storage.usrloc.size,
+  });
+  const selftestName = opts.selftest === undefined ? 'ksr_selftest' : opts.selftest;
+  const scripts = new ScriptVersions<RouteContext>({
+    file: opts.script,
+    load: (file, version) => loadScript(file, registry, opts.limits, version),
+    required: [routes.request],
+    selftest: selftestName
+      ? {
+          name: selftestName,
+          ctx: (s) =>
+            selftestContext(
+              {
+                isMyself: (h, p, t) => server?.isMyself(h, p, t) ?? false,
+                listenSockets: () => server?.listenSockets() ?? [],
+                debugLevel: () => server?.debugLevel() ?? 2,
+              },
+              s,
+              [],
+              (level, text) =>
+                log.info({ script: s.file, version: s.version, level }, text.trimEnd()),
+            ),
+        }
+      : null,
+    graceMs: opts.reloadGraceMs ?? graceForTimers(),
+    log: (level, fields, msg) => log[level](fields, msg),
+    observe: (o) => {
+      const tenant = o.ctx.tenant;
+      metrics.routeDuration.observe({ tenant, engine: o.engine, route: o.fn }, o.ms / 1000);
+      if (o.outcome.kind === 'error') metrics.scriptErrors.inc({ tenant, engine: o.engine });
+      else if (o.outcome.kind === 'aborted') {
+        metrics.scriptAborts.inc({ tenant, engine: o.engine, reason: o.outcome.reason });
+      }
+    },
+    onSwitch: (kind, ok) => metrics.reloads.inc({ kind, result: ok ? 'ok' : 'refused' }),
+  });
   try {
-    script = await loadScript(opts.script, registry, opts.limits, 1);
+    await scripts.start();
   } catch (e) {
     await storage.stop();
     throw e;
@@ -119,41 +200,79 @@ export async function startPolysip(opts: PolysipOptions): Promise<Polysip> {
   const transport = new SipTransportLayer({
     allowDestinations: opts.allowDestinations ? [...opts.allowDestinations] : undefined,
     onRefusedDestination: opts.onRefusedDestination,
+    tls: opts.tls,
     log: (
       level: 'debug' | 'info' | 'warn' | 'error',
       msg: string,
       fields?: Record<string, unknown>,
     ) => log[level](fields ?? {}, msg),
   });
-  const server = new SipServer({
-    transport,
+  const sip = new SipServer({
+    transport: countingTransport(transport, metrics),
     log,
     aliases: opts.aliases,
-    script: () => script,
+    script: () => scripts.current(),
+    requestRoute: routes.request,
+    replyRoute: routes.reply,
+    onsendRoute: routes.onsend,
   });
+  server = sip;
+  let management: MgmtServer | null = null;
   try {
     for (const spec of opts.listen) await transport.listen(parseListenSpec(spec));
+    if (opts.management) {
+      const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(opts.management.listen);
+      if (!m) throw new Error(`invalid management address "${opts.management.listen}" (host:port)`);
+      management = await startMgmtServer({
+        host: m[1]!.replace(/^\[|\]$/g, ''),
+        port: Number(m[2]),
+        token: opts.management.token ?? null,
+        methods: buildRpcMethods({
+          server: sip,
+          usrloc: storage.usrloc,
+          scripts,
+          metrics,
+          tenants: opts.tenants ?? [],
+          startedAt,
+        }),
+        metrics: async () => ({ contentType: metrics.contentType, body: await metrics.text() }),
+        log: (level, fields, msg) => log[level](fields, msg),
+      });
+    }
   } catch (e) {
+    await management?.close();
+    sip.stop();
     await transport.close();
-    script.dispose();
+    scripts.dispose();
     await storage.stop();
     throw e;
   }
+  const watcher = opts.watch
+    ? watchScript(
+        () => scripts.file,
+        () => void scripts.reload(),
+      )
+    : null;
   let stopped = false;
   return {
     listeners: transport.listeners(),
     registry,
-    server,
+    server: sip,
     log,
     storage,
+    scripts,
+    metrics,
+    management,
     async stop() {
       if (stopped) return;
       stopped = true;
-      server.stop();
+      watcher?.close();
+      await management?.close();
+      sip.stop();
       await transport.close();
       for (const m of builtinModules) await m.stop?.();
       await storage.stop();
-      script.dispose();
+      scripts.dispose();
     },
   };
 }

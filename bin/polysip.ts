@@ -1,12 +1,19 @@
 /** The `polysip` command line. */
 import { Command, Option } from 'commander';
 import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { pino } from 'pino';
 import { LOG_LEVELS, type LogLevel } from '../core/log.ts';
 import { startPolysip } from './app.ts';
 import { registerDbCommands } from './cli-db.ts';
 import { DEFAULT_DB_URL, parseModparams } from './storage.ts';
+import { RpcError, rpcCall } from '../core/mgmt/server.ts';
+import {
+  DEFAULT_MANAGEMENT_LISTEN,
+  checkManagement,
+  defaultConfig,
+  loadConfigFile,
+} from './config.ts';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -18,10 +25,11 @@ const program = new Command('polysip').description(
 program
   .command('run')
   .description('run the SIP server')
+  .option('--config <file>', 'a polysip.yaml (flags given here override it)')
   .option('--listen <proto:host:port>', 'a listening socket (repeatable)', collect, [])
   .option('--alias <domain>', 'a domain this server answers for (repeatable)', collect, [])
-  .option('--script <file>', 'the routing script', join(root, 'scripts', 'default.lua'))
-  .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
+  .option('--script <file>', 'the routing script (default scripts/default.lua)')
+  .addOption(new Option('--log-level <level>', 'log level (default info)').choices(LOG_LEVELS))
   .option('--allow-destinations <cidr>', 'only send to these networks (repeatable)', collect, [])
   .option('--cpu-ms <ms>', 'CPU budget per route call in milliseconds', (v) => Number(v))
   .option(
@@ -29,36 +37,83 @@ program
     'database: sqlite:PATH or postgres://… (default $POLYSIP_DB or ' + DEFAULT_DB_URL + ')',
   )
   .option('--modparam <module.param=value>', 'a module parameter (repeatable)', collect, [])
+  .option(
+    '--management <host:port|off>',
+    `JSON-RPC and /metrics listener (default ${DEFAULT_MANAGEMENT_LISTEN}; token: $POLYSIP_MGMT_TOKEN)`,
+  )
+  .option('--watch', 'reload the script when its file changes')
   .action(
     async (opts: {
+      config?: string;
       listen: string[];
       alias: string[];
-      script: string;
-      logLevel: LogLevel;
+      script?: string;
+      logLevel?: LogLevel;
       allowDestinations: string[];
       cpuMs?: number;
       db?: string;
       modparam: string[];
+      management?: string;
+      watch?: boolean;
     }) => {
       const announce = pino({
         base: { name: 'polysip' },
         timestamp: pino.stdTimeFunctions.isoTime,
       });
       try {
+        // Precedence: flags, then environment, then the config file, then the embedded defaults.
+        const defaults = defaultConfig(root);
+        const cfg = opts.config ? loadConfigFile(opts.config, defaults) : defaults;
+        const modparams = parseModparams(opts.modparam);
+        const merged: Record<string, Record<string, string | number>> = {};
+        for (const src of [cfg.modules, modparams]) {
+          for (const [mod, ps] of Object.entries(src)) merged[mod] = { ...merged[mod], ...ps };
+        }
+        const mgmtListen =
+          opts.management === undefined
+            ? cfg.management.listen
+            : opts.management === 'off'
+              ? null
+              : opts.management;
+        const management = {
+          listen: mgmtListen,
+          token: process.env['POLYSIP_MGMT_TOKEN'] ?? cfg.management.token,
+        };
+        checkManagement(management, () => null, '--management');
+        const allow =
+          opts.allowDestinations.length > 0 ? opts.allowDestinations : cfg.allowDestinations;
         const app = await startPolysip({
-          listen:
-            opts.listen.length > 0 ? opts.listen : ['udp:127.0.0.1:5060', 'tcp:127.0.0.1:5060'],
-          aliases: opts.alias,
-          script: opts.script,
-          logLevel: opts.logLevel,
-          allowDestinations: opts.allowDestinations.length > 0 ? opts.allowDestinations : undefined,
-          limits: opts.cpuMs ? { cpuMs: opts.cpuMs } : undefined,
-          db: opts.db ?? process.env['POLYSIP_DB'] ?? DEFAULT_DB_URL,
-          modparams: parseModparams(opts.modparam),
+          listen: opts.listen.length > 0 ? opts.listen : cfg.listen,
+          aliases: opts.alias.length > 0 ? opts.alias : cfg.aliases,
+          script: opts.script ?? cfg.script,
+          logLevel: opts.logLevel ?? cfg.logLevel,
+          allowDestinations: allow ? [...allow] : undefined,
+          limits: opts.cpuMs ? { ...cfg.limits, cpuMs: opts.cpuMs } : cfg.limits,
+          db: opts.db ?? process.env['POLYSIP_DB'] ?? cfg.database,
+          modparams: merged,
+          routes: cfg.routes,
+          selftest: cfg.selftest,
+          watch: opts.watch ?? cfg.watch,
+          tenants: cfg.tenants,
+          management: management.listen
+            ? { listen: management.listen, token: management.token }
+            : null,
         });
         // Always announced, whatever the log level: tests and the bench read the ports from here.
         for (const l of app.listeners) {
           announce.info({ transport: l.transport, host: l.host, port: l.port }, 'listening');
+        }
+        if (app.management) {
+          announce.info(
+            { transport: 'http', host: app.management.host, port: app.management.port },
+            'management listening',
+          );
+        }
+        if (cfg.tenants.length > 0) {
+          announce.warn(
+            { tenants: cfg.tenants.map((t) => t.name) },
+            'tenants are validated but not routed yet: every request runs the main script',
+          );
         }
         let stopping = false;
         const stop = (signal: string): void => {
@@ -72,9 +127,67 @@ program
         };
         process.on('SIGTERM', () => stop('SIGTERM'));
         process.on('SIGINT', () => stop('SIGINT'));
+        process.on('SIGHUP', () => {
+          void app.scripts.reload();
+        });
       } catch (e) {
         process.stderr.write(`polysip: ${(e as Error).message}\n`);
         process.exit(1);
+      }
+    },
+  );
+
+const CTL_ALIASES: Record<string, string> = {
+  reload: 'script.reload',
+  rollback: 'script.rollback',
+  version: 'script.version',
+};
+
+program
+  .command('ctl')
+  .description(
+    'call a management command, as kamcmd (e.g. ctl reload, ctl ul.dump, ctl ul.lookup alice)',
+  )
+  .argument(
+    '<method>',
+    'an RPC method (core.version, ul.dump, script.reload…) or reload|rollback|version',
+  )
+  .argument(
+    '[args...]',
+    'positional parameters (integers are sent as numbers; prefix s: to force a string)',
+  )
+  .option(
+    '--url <url>',
+    'management URL (default $POLYSIP_MGMT_URL or from --config or http://' +
+      DEFAULT_MANAGEMENT_LISTEN +
+      '/RPC)',
+  )
+  .option('--config <file>', 'read the management address and token from this polysip.yaml')
+  .option('--token <token>', 'management token (default $POLYSIP_MGMT_TOKEN)')
+  .action(
+    async (
+      method: string,
+      args: string[],
+      opts: { url?: string; config?: string; token?: string },
+    ) => {
+      try {
+        const cfg = opts.config ? loadConfigFile(opts.config, defaultConfig(root)) : null;
+        const listen = cfg?.management.listen ?? DEFAULT_MANAGEMENT_LISTEN;
+        const url = opts.url ?? process.env['POLYSIP_MGMT_URL'] ?? `http://${listen}/RPC`;
+        const token =
+          opts.token ?? process.env['POLYSIP_MGMT_TOKEN'] ?? cfg?.management.token ?? null;
+        const params = args.map((a) =>
+          a.startsWith('s:') ? a.slice(2) : /^-?\d+$/.test(a) ? Number(a) : a,
+        );
+        const result = await rpcCall(url, CTL_ALIASES[method] ?? method, params, token);
+        process.stdout.write(
+          `${typeof result === 'string' ? result : JSON.stringify(result, null, 2)}\n`,
+        );
+      } catch (e) {
+        const data =
+          e instanceof RpcError && e.data !== undefined ? ` ${JSON.stringify(e.data)}` : '';
+        process.stderr.write(`polysip ctl: ${(e as Error).message}${data}\n`);
+        process.exitCode = 1;
       }
     },
   );

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import {
   newRouteContext,
   type CoreServices,
+  type MessageHooks,
   type PvValue,
   type RouteContext,
   type ScriptLogLevel,
@@ -61,6 +62,8 @@ export interface ServerOptions {
   readonly onsendRoute?: string;
   /** Transaction timers (T1, T2, T4, fr, fr_inv…), milliseconds. */
   readonly timers?: Partial<TimerConfig>;
+  /** Wire transforms (topology hiding); without them nothing is parsed twice. */
+  readonly messageHooks?: MessageHooks;
 }
 
 const SCRIPT_LOG: Record<ScriptLogLevel, 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = {
@@ -81,6 +84,8 @@ export class SipServer implements CoreServices, ProxyHost {
   /** Server-transaction keys of requests whose route is running (t_precheck_trans). */
   readonly #inflight = new Map<string, number>();
   readonly #opts: ServerOptions;
+  /** Where every message leaves: the transport, behind the outgoing hook when there is one. */
+  readonly #wire: TransportLayer;
   readonly #log: Logger;
   readonly #aliases: { host: string; port: number | null }[];
   readonly #localIps: Set<string>;
@@ -90,11 +95,13 @@ export class SipServer implements CoreServices, ProxyHost {
 
   constructor(opts: ServerOptions) {
     this.#opts = opts;
+    const outgoing = opts.messageHooks?.outgoing;
+    this.#wire = outgoing ? hookedTransport(opts.transport, outgoing, this) : opts.transport;
     this.#log = opts.log;
     this.#aliases = (opts.aliases ?? []).map(parseAlias);
     this.#localIps = localAddresses();
     this.transactionLayer = new TransactionLayer({
-      transport: opts.transport,
+      transport: this.#wire,
       timers: opts.timers,
       log: (level, msg, fields) => this.#log[level](fields ?? {}, msg),
     });
@@ -118,6 +125,17 @@ export class SipServer implements CoreServices, ProxyHost {
     } catch (e) {
       this.#rejectUnparsable(e, rcv);
       return;
+    }
+    const incoming = this.#opts.messageHooks?.incoming;
+    if (incoming) {
+      let keep: boolean;
+      try {
+        keep = incoming(msg, rcv, this);
+      } catch (e) {
+        this.#log.warn({ err: e, callId: msg.callId }, 'incoming message hook failed: dropped');
+        return;
+      }
+      if (!keep) return;
     }
     const done = msg.isRequest ? this.#request(msg, rcv) : this.#response(msg, rcv);
     done.catch((e: unknown) =>
@@ -271,16 +289,20 @@ export class SipServer implements CoreServices, ProxyHost {
   ): RouteContext {
     const log = this.#log;
     const callId = msg.callId;
+    const tenant = this.#opts.tenant ?? '';
     return newRouteContext({
       msg,
       rcv,
       routeType,
       script,
       core: this,
-      tenant: this.#opts.tenant ?? '',
+      tenant,
       log: (level, text) => {
         const trimmed = text.endsWith('\n') ? text.slice(0, -1) : text;
-        log[SCRIPT_LOG[level]]({ callId, script: script.file, version: script.version }, trimmed);
+        log[SCRIPT_LOG[level]](
+          { callId, tenant, script: script.file, version: script.version },
+          trimmed,
+        );
       },
     });
   }
@@ -508,7 +530,7 @@ export class SipServer implements CoreServices, ProxyHost {
 
   async #sendTo(target: SendTarget, data: Buffer, callId: string | null): Promise<boolean> {
     try {
-      await this.#opts.transport.send(target, data);
+      await this.#wire.send(target, data);
       return true;
     } catch (e) {
       this.#log.warn(
@@ -522,6 +544,41 @@ export class SipServer implements CoreServices, ProxyHost {
       return false;
     }
   }
+}
+
+/**
+ * The transport as the server and its transactions send through it: with an outgoing hook,
+ * every message is re-parsed just before it leaves (retransmissions and locally built
+ * CANCEL/ACK included) and re-serialized after the hook changed it. Bytes that do not parse
+ * as SIP (keep-alives) go out untouched.
+ */
+function hookedTransport(
+  inner: TransportLayer,
+  outgoing: NonNullable<MessageHooks['outgoing']>,
+  core: CoreServices,
+): TransportLayer {
+  return {
+    listen: (spec) => inner.listen(spec),
+    onMessage: (h) => inner.onMessage(h),
+    onFramingError: (h) => inner.onFramingError(h),
+    listeners: () => inner.listeners(),
+    listenerFor: (t) => inner.listenerFor(t),
+    close: () => inner.close(),
+    send(target, data) {
+      let msg: SipMessage;
+      try {
+        msg = parseMessage(data, { stream: false });
+      } catch {
+        return inner.send(target, data);
+      }
+      try {
+        outgoing(msg, target, core);
+        return inner.send(target, msg.serialize());
+      } catch (e) {
+        return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    },
+  };
 }
 
 function viaFor(listener: Listener, branch: string): string {
