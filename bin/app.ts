@@ -18,6 +18,10 @@ import { startMgmtServer, type MgmtServer } from '../core/mgmt/server.ts';
 import { DEFAULT_TIMERS, type TimerConfig } from '../core/transaction/timers.ts';
 import { ScriptVersions } from '../engines/sandbox/versions.ts';
 import { selftestContext } from '../engines/sandbox/selftest.ts';
+import {
+  attachStore as attachHtableStore,
+  onExpired as onHtableExpired,
+} from '../modules/htable/index.ts';
 import { watchScript } from '../engines/sandbox/watch.ts';
 import type { RouteNames, TenantConfig } from './config.ts';
 import { buildRpcMethods } from './rpc.ts';
@@ -247,6 +251,22 @@ export async function startPolysip(opts: PolysipOptions): Promise<Polysip> {
     await storage.stop();
     throw e;
   }
+  // Expired htable items run the script's event callback, as htable's event_callback does.
+  const htableEvent = String(opts.modparams?.htable?.event_callback ?? 'ksr_htable_event');
+  const offExpired = onHtableExpired((ev) => {
+    const script = scripts.current();
+    if (!script.hasFunction(htableEvent)) return;
+    const ctx = selftestContext(sip, script, [], (level, text) =>
+      log.info(
+        { script: script.file, version: script.version, level, event: ev.event },
+        text.trimEnd(),
+      ),
+    );
+    void script.run(htableEvent, ctx, ev.event);
+  });
+  await attachHtableStore(storage.store.kv).catch((e: Error) =>
+    log.warn({ err: e.message }, 'htable: loading tables from the store failed'),
+  );
   const watcher = opts.watch
     ? watchScript(
         () => scripts.file,
@@ -267,6 +287,7 @@ export async function startPolysip(opts: PolysipOptions): Promise<Polysip> {
       if (stopped) return;
       stopped = true;
       watcher?.close();
+      offExpired();
       await management?.close();
       sip.stop();
       await transport.close();
