@@ -18,6 +18,7 @@ import { startMgmtServer, type MgmtServer } from '../core/mgmt/server.ts';
 import { DEFAULT_TIMERS, type TimerConfig } from '../core/transaction/timers.ts';
 import { ScriptVersions } from '../engines/sandbox/versions.ts';
 import { selftestContext } from '../engines/sandbox/selftest.ts';
+import { createTopohModule } from '../modules/topoh/index.ts';
 import {
   attachStore as attachHtableStore,
   onExpired as onHtableExpired,
@@ -148,7 +149,10 @@ export async function startPolysip(opts: PolysipOptions): Promise<Polysip> {
     await store.close();
     throw e;
   }
-  const registry = buildRegistry(storage.modules);
+  // topoh is loaded by configuration (its modparams), as in Kamailio: nothing to call.
+  const topohParams = opts.modparams?.topoh;
+  const topoh = topohParams ? createTopohModule(topohParams) : null;
+  const registry = buildRegistry(topoh ? [...storage.modules, topoh.module] : storage.modules);
   const startedAt = new Date();
   const routes: RouteNames = {
     request: opts.routes?.request ?? 'ksr_request_route',
@@ -219,6 +223,7 @@ export async function startPolysip(opts: PolysipOptions): Promise<Polysip> {
     requestRoute: routes.request,
     replyRoute: routes.reply,
     onsendRoute: routes.onsend,
+    messageHooks: topoh?.hooks,
   });
   server = sip;
   let management: MgmtServer | null = null;

@@ -6,6 +6,7 @@
 import type { ReceiveInfo, SipMessage } from '../sip/types.ts';
 import type { RouteType, ScriptInstance } from './script.ts';
 import type { StatefulProxy } from '../proxy/stateful.ts';
+import type { SendTarget } from '../transport/types.ts';
 
 export type ScriptLogLevel = 'dbg' | 'info' | 'notice' | 'warn' | 'err' | 'crit' | 'alert';
 
@@ -144,4 +145,15 @@ export interface SendInfo {
   readonly buf: Buffer;
   /** Our socket it leaves from, as `proto:ip:port`. */
   readonly socket: string;
+}
+
+/**
+ * Message transforms a module installs on the wire (topology hiding): `incoming` sees every
+ * message right after parsing, before transaction matching and routing, and returns false to
+ * drop it; `outgoing` sees every message about to be sent (relayed, generated, retransmitted)
+ * and may change it. Both run on the SIP thread, so they must be synchronous and cheap.
+ */
+export interface MessageHooks {
+  incoming?(msg: SipMessage, rcv: ReceiveInfo, core: CoreServices): boolean;
+  outgoing?(msg: SipMessage, target: SendTarget, core: CoreServices): void;
 }
