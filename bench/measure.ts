@@ -19,6 +19,8 @@ export interface MeasureConfig {
   readonly latencySec: number;
   readonly maxFailRatio: number;
   readonly maxRetransRatio: number;
+  /** A first step that is not counted, so polysip's JIT is warm when the counted steps start. */
+  readonly warmup: { readonly rate: number; readonly sec: number };
 }
 
 export interface StepResult {
@@ -57,6 +59,8 @@ export interface StepTarget {
   readonly serverPort: number;
   readonly serverPgid: number;
   readonly uasPgid: number | null;
+  /** More sipp arguments, asked for afresh before every step (e.g. a different subscriber). */
+  readonly uacArgs?: () => readonly string[];
 }
 
 /**
@@ -96,7 +100,7 @@ async function step(
     maxConcurrent: Math.max(200, rate * 4),
     timeoutSec: Math.ceil(seconds * 1.5 + 4),
     traceRtt,
-    extraArgs: SIPP_BENCH_ARGS,
+    extraArgs: [...SIPP_BENCH_ARGS, ...(t.uacArgs?.() ?? [])],
   });
   const s1 = sampleGroup(t.serverPgid);
   const u1 = t.uasPgid !== null ? sampleGroup(t.uasPgid) : null;
@@ -153,6 +157,10 @@ export async function measure(
     await new Promise((r) => setTimeout(r, 500));
     return s;
   };
+  // Kamailio gets it too: the same sequence for every target.
+  const w = await step(t, cfg.warmup.rate, cfg.warmup.sec, cfg, false);
+  log(`    warm-up ${cfg.warmup.rate} cps (not counted): ${w.step.ok ? 'ok' : w.step.why}`);
+  await new Promise((r) => setTimeout(r, 500));
   for (const rate of cfg.rates) {
     const s = await run(rate);
     if (!s.ok) {

@@ -20,7 +20,7 @@ import {
   type ScenarioResult,
   type TargetResult,
 } from './report.ts';
-import { ENGINE_MISSING, SCENARIOS, type Scenario } from './scenarios.ts';
+import { prepareScenario, SCENARIOS, type Scenario, type ScenarioEnv } from './scenarios.ts';
 import {
   prerequisites,
   REPO_ROOT,
@@ -86,6 +86,7 @@ const QUICK: MeasureConfig = {
   latencySec: 1.5,
   maxFailRatio: 0.005,
   maxRetransRatio: 0.05,
+  warmup: { rate: 100, sec: 1.5 },
 };
 const FULL: MeasureConfig = {
   rates: [250, 500, 1000, 2000, 4000, 8000],
@@ -94,6 +95,7 @@ const FULL: MeasureConfig = {
   latencySec: 3,
   maxFailRatio: 0.005,
   maxRetransRatio: 0.05,
+  warmup: { rate: 200, sec: 3 },
 };
 
 function version(cmd: string, args: string[], re: RegExp): string | null {
@@ -105,6 +107,7 @@ function version(cmd: string, args: string[], re: RegExp): string | null {
 async function runOne(
   sc: Scenario,
   t: TargetId,
+  env: ScenarioEnv,
   cfg: MeasureConfig,
   log: (l: string) => void,
 ): Promise<Measurement | string> {
@@ -118,7 +121,7 @@ async function runOne(
         ...(sc.uas ? { scenario: sc.uas } : {}),
       });
     }
-    const started = await startTarget(t, sc.logic({ uasPort: uas?.port ?? 0 }));
+    const started = await startTarget(t, sc.logic({ uasPort: uas?.port ?? 0, env }));
     if (!started.ok) return started.reason;
     server = started.server;
     return await measure(
@@ -127,6 +130,7 @@ async function runOne(
         serverPort: server.port,
         serverPgid: server.pgid,
         uasPgid: uas?.pgid ?? null,
+        ...(sc.uacArgs ? { uacArgs: () => sc.uacArgs!(env) } : {}),
       },
       cfg,
       log,
@@ -144,7 +148,7 @@ async function main(): Promise<void> {
   const cfg = args.quick ? QUICK : FULL;
   const reps = args.reps || (args.quick ? 1 : 2);
   // Past this, remaining runs are skipped (and reported so) rather than overrunning.
-  const budgetMs = (args.quick ? 110 : 540) * 1000;
+  const budgetMs = (args.quick ? 600 : 1500) * 1000;
   const t0 = Date.now();
   const log = (l: string): void => console.log(l);
 
@@ -189,16 +193,21 @@ async function main(): Promise<void> {
         note(t, 'sipp missing');
         return false;
       }
-      if (t.kind === 'polysip' && (t.engine === 'python' || t.engine === 'js')) {
-        note(t, ENGINE_MISSING[t.engine]);
-        return false;
-      }
       if (t.kind === 'kamailio' && pre.kamailio) {
         note(t, pre.kamailio);
         return false;
       }
       return true;
     });
+    let env: ScenarioEnv;
+    try {
+      env = await prepareScenario(sc, log);
+    } catch (e) {
+      const why = `scenario set-up failed: ${(e as Error).message}`;
+      log(`  ${why}`);
+      scenarios.push({ id: sc.id, title: sc.title, missing: why, targets: [] });
+      continue;
+    }
     for (let rep = 0; rep < reps; rep++) {
       // Alternate: rotate the order each repetition so no target always runs first.
       const order = runnable.map((_, i) => runnable[(i + rep) % runnable.length]!);
@@ -209,7 +218,7 @@ async function main(): Promise<void> {
           continue;
         }
         log(`  [rep ${rep + 1}/${reps}] ${name}`);
-        const r = await runOne(sc, t, cfg, log);
+        const r = await runOne(sc, t, env, cfg, log);
         if (typeof r === 'string') {
           log(`    no numbers: ${r}`);
           note(t, r);
@@ -221,6 +230,7 @@ async function main(): Promise<void> {
         }
       }
     }
+    env.cleanup();
     const targetResults: TargetResult[] = targets.map((t) => {
       const name = targetName(t);
       const rs = runs.get(name)!;

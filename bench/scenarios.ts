@@ -1,13 +1,26 @@
 /**
- * Bench scenarios: the same routing logic written for Kamailio's native cfg, and as one KEMI
- * Lua script that both Kamailio (app_lua) and polysip run. Python and JS versions are added
- * when polysip's engines exist; until then the rows say so.
+ * Bench scenarios: the same routing logic written for Kamailio's native cfg, as one KEMI Lua
+ * script that both Kamailio (app_lua) and polysip run, and as the same script in Python
+ * (app_python3s module style) and JavaScript (jsdt style) for polysip's other engines.
  */
+import Database from 'better-sqlite3';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { subscriberRow } from '../bin/cli-db.ts';
+import { openSqliteStore } from '../modules/db_sqlite/index.ts';
 import type { RoutingLogic } from './servers.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
+
+/** Files a scenario made before its targets run (databases), removed after the last one. */
+export interface ScenarioEnv {
+  readonly files: Readonly<Record<string, string>>;
+  cleanup(): void;
+}
+
+const NO_ENV: ScenarioEnv = { files: {}, cleanup: () => {} };
 
 export interface Scenario {
   readonly id: string;
@@ -20,15 +33,68 @@ export interface Scenario {
   readonly uas?: string;
   /** Present when the scenario cannot run yet; the reason is reported instead of numbers. */
   readonly missing?: string;
-  logic(ctx: { uasPort: number }): RoutingLogic;
+  /** Builds what every target of the scenario shares (run once, before the first target). */
+  prepare?(log: (line: string) => void): Promise<ScenarioEnv>;
+  /** More sipp UAC arguments, asked for before every step. */
+  uacArgs?(env: ScenarioEnv): readonly string[];
+  logic(ctx: { uasPort: number; env: ScenarioEnv }): RoutingLogic;
 }
 
-const MISSING_ENGINE = {
-  python: 'not yet implemented (needs the Python engine)',
-  js: 'not yet implemented (needs the JS engine)',
-} as const;
+export async function prepareScenario(
+  sc: Scenario,
+  log: (line: string) => void,
+): Promise<ScenarioEnv> {
+  return sc.prepare ? sc.prepare(log) : NO_ENV;
+}
 
-export const ENGINE_MISSING: Readonly<Record<'python' | 'js', string>> = MISSING_ENGINE;
+const AUTH_DOMAIN = 'bench.polysip';
+export const SUBSCRIBERS = 100_000;
+
+/**
+ * Two SQLite files with the same SUBSCRIBERS rows (user uN, password pwN, HA1 only): one in
+ * polysip's schema, one in Kamailio's (subscriber table + version row auth_db checks). One
+ * transaction each: 100k autocommits would take minutes.
+ */
+async function makeSubscriberDbs(log: (line: string) => void): Promise<ScenarioEnv> {
+  const dir = mkdtempSync(join(tmpdir(), 'polysip-bench-subs-'));
+  const polysip = join(dir, 'polysip.db');
+  const kamailio = join(dir, 'kamailio.db');
+  try {
+    const t0 = Date.now();
+    await openSqliteStore({ path: polysip }).close();
+    const ps = new Database(polysip);
+    const kam = new Database(kamailio);
+    kam.exec(
+      'CREATE TABLE version (table_name VARCHAR(32) NOT NULL, table_version INTEGER DEFAULT 0 NOT NULL)',
+    );
+    kam.exec(readFileSync('/usr/share/kamailio/db_sqlite/auth_db-create.sql', 'utf8'));
+    const insP = ps.prepare(
+      'INSERT INTO subscriber (username, domain, password, ha1, ha1b, ha1_sha256) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    const insK = kam.prepare(
+      'INSERT INTO subscriber (username, domain, password, ha1, ha1b) VALUES (?, ?, ?, ?, ?)',
+    );
+    const rows = Array.from({ length: SUBSCRIBERS }, (_, i) =>
+      subscriberRow({ user: `u${i}`, domain: AUTH_DOMAIN }, `pw${i}`, false),
+    );
+    ps.transaction(() => {
+      for (const r of rows) insP.run(r.username, r.domain, r.password, r.ha1, r.ha1b, r.ha1Sha256);
+    })();
+    kam.transaction(() => {
+      for (const r of rows) insK.run(r.username, r.domain, r.password, r.ha1, r.ha1b);
+    })();
+    ps.close();
+    kam.close();
+    log(`  ${SUBSCRIBERS} subscribers written to two SQLite files in ${Date.now() - t0} ms`);
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  return {
+    files: { polysip, kamailio },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
 
 export const SCENARIOS: readonly Scenario[] = [
   {
@@ -48,6 +114,16 @@ request_route {
       lua: `function ksr_request_route()
   KSR.forward_uri("sip:127.0.0.1:${uasPort}")
 end
+`,
+      python: `import KSR
+
+def ksr_request_route():
+    KSR.forward_uri("sip:127.0.0.1:${uasPort}")
+    return 1
+`,
+      js: `function ksr_request_route() {
+  KSR.forward_uri("sip:127.0.0.1:${uasPort}");
+}
 `,
     }),
   },
@@ -88,6 +164,27 @@ request_route {
   KSR.tm.t_relay()
 end
 `,
+        python: `import KSR
+
+def ksr_request_route():
+    if KSR.rr.loose_route() > 0:
+        KSR.tm.t_relay()
+        return 1
+    KSR.rr.record_route()
+    KSR.setdsturi("sip:127.0.0.1:${uasPort}")
+    KSR.tm.t_relay()
+    return 1
+`,
+        js: `function ksr_request_route() {
+  if (KSR.rr.loose_route() > 0) {
+    KSR.tm.t_relay();
+    return;
+  }
+  KSR.rr.record_route();
+  KSR.setdsturi("sip:127.0.0.1:${uasPort}");
+  KSR.tm.t_relay();
+}
+`,
       };
     },
   },
@@ -127,23 +224,126 @@ request_route {
   KSR.sl.sl_send_reply(404, "Not here")
 end
 `,
+        python: `import KSR
+
+def ksr_request_route():
+    if KSR.is_REGISTER():
+        KSR.registrar.save("location", 0)
+        return 1
+    KSR.sl.sl_send_reply(404, "Not here")
+    return 1
+`,
+        js: `function ksr_request_route() {
+  if (KSR.is_REGISTER()) {
+    KSR.registrar.save("location", 0);
+    return;
+  }
+  KSR.sl.sl_send_reply(404, "Not here");
+}
+`,
       };
     },
   },
   {
     id: 'register-auth',
     title: 'REGISTER with digest auth, 100,000 subscribers in SQLite',
-    uac: '',
+    uac: join(HERE, 'sipp/register-auth.xml'),
     needsUas: false,
-    missing: 'not yet implemented (needs registrar/auth)',
-    logic: () => ({ kamailioCfg: '', kamailioKemiModules: '', lua: '' }),
+    prepare: makeSubscriberDbs,
+    // sipp 3.6.1 does not expand injection-file fields inside [authentication], so each sipp
+    // run (one per step) authenticates as one subscriber picked at random; every REGISTER
+    // still looks that row up in the 100k-row table (neither server caches credentials).
+    uacArgs: () => {
+      const i = Math.floor(Math.random() * SUBSCRIBERS);
+      return ['-s', `u${i}`, '-au', `u${i}`, '-ap', `pw${i}`, '-key', 'domain', AUTH_DOMAIN];
+    },
+    logic: ({ env }) => {
+      const modules = `
+loadmodule "pv.so"
+loadmodule "sl.so"
+loadmodule "tm.so"
+loadmodule "textops.so"
+loadmodule "db_sqlite.so"
+loadmodule "auth.so"
+loadmodule "auth_db.so"
+loadmodule "usrloc.so"
+loadmodule "registrar.so"
+modparam("usrloc", "db_mode", 0)
+modparam("auth_db", "db_url", "sqlite:///${env.files.kamailio}")
+modparam("auth_db", "calculate_ha1", 0)
+modparam("auth_db", "password_column", "ha1")
+modparam("auth_db", "use_domain", 1)
+`;
+      return {
+        kamailioCfg: `${modules}
+request_route {
+  if (!is_method("REGISTER")) {
+    sl_send_reply("404", "Not here");
+    exit;
+  }
+  if (!auth_check("$fd", "subscriber", "1")) {
+    auth_challenge("$fd", "1");
+    exit;
+  }
+  save("location");
+  exit;
+}
+`,
+        kamailioKemiModules: `${modules}modparam("usrloc", "preload", "location")\n`,
+        lua: `function ksr_request_route()
+  if not KSR.is_REGISTER() then
+    KSR.sl.sl_send_reply(404, "Not here")
+    return
+  end
+  if KSR.auth_db.auth_check(KSR.pv.get("$fd"), "subscriber", 1) < 0 then
+    KSR.auth.auth_challenge(KSR.pv.get("$fd"), 1)
+    return
+  end
+  KSR.registrar.save("location", 0)
+end
+`,
+        python: `import KSR
+
+def ksr_request_route():
+    if not KSR.is_REGISTER():
+        KSR.sl.sl_send_reply(404, "Not here")
+        return 1
+    if KSR.auth_db.auth_check(KSR.pv.get("$fd"), "subscriber", 1) < 0:
+        KSR.auth.auth_challenge(KSR.pv.get("$fd"), 1)
+        return 1
+    KSR.registrar.save("location", 0)
+    return 1
+`,
+        js: `function ksr_request_route() {
+  if (!KSR.is_REGISTER()) {
+    KSR.sl.sl_send_reply(404, "Not here");
+    return;
+  }
+  if (KSR.auth_db.auth_check(KSR.pv.get("$fd"), "subscriber", 1) < 0) {
+    KSR.auth.auth_challenge(KSR.pv.get("$fd"), 1);
+    return;
+  }
+  KSR.registrar.save("location", 0);
+}
+`,
+        // Locations in memory, as Kamailio's usrloc db_mode 0.
+        polysipArgs: [
+          '--db',
+          `sqlite:${env.files.polysip}`,
+          '--alias',
+          AUTH_DOMAIN,
+          '--modparam',
+          'usrloc.db_mode=0',
+        ],
+      };
+    },
   },
   {
     id: 'call-auth',
     title: 'Call between two registered, authenticated users',
     uac: '',
     needsUas: false,
-    missing: 'not yet implemented (needs registrar/auth)',
+    missing: 'not implemented: see bench/README.md (call-auth)',
     logic: () => ({ kamailioCfg: '', kamailioKemiModules: '', lua: '' }),
   },
 ];

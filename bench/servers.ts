@@ -43,6 +43,8 @@ export interface RoutingLogic {
   readonly lua: string;
   readonly python?: string;
   readonly js?: string;
+  /** More polysip CLI arguments (database, aliases, modparams). */
+  readonly polysipArgs?: readonly string[];
 }
 
 function which(cmd: string): boolean {
@@ -184,6 +186,7 @@ export async function startPolysip(
       'warn',
       '--allow-destinations',
       '127.0.0.0/8',
+      ...(logic.polysipArgs ?? []),
     ],
     { timeoutMs: 30 * 60_000, cwd: REPO_ROOT, maxOutputChars: 64 * 1024 },
   );

@@ -57,7 +57,7 @@ async function loadParser(): Promise<Parse | { skip: string }> {
 
 registerMicro({
   name: 'sip.parse',
-  description: 'parseMessage() of a 700-byte INVITE with SDP (lazy: start line + key headers)',
+  description: 'parseMessage() of a ~800-byte INVITE with SDP (lazy: start line + key headers)',
   async prepare() {
     const parse = await loadParser();
     if (typeof parse !== 'function') return parse;
