@@ -1,0 +1,170 @@
+/**
+ * Escape corpus, JavaScript (QuickJS): every attack runs, reaches the boundary (the test checks
+ * what the script got), fails, and a normal route still works afterwards. In-thread here; the
+ * isolated placement of JS is covered where it works (see engines/placement).
+ */
+import test from 'ava';
+import type { ExecutionContext } from 'ava';
+import type { ScriptInstance } from '../../core/api/script.ts';
+import { loadJsScript } from '../../engines/js/index.ts';
+import { toyCtx, toyRegistry, type ToyCtx } from '../../engines/lua/toy-registry.ts';
+
+const FILE = '/virtual/escape.js';
+const HEALTHY = `function healthy() { KSR.log('ok ' + KSR.t.add(20, 22)); }\n`;
+
+function load(source: string, cpuMs = 100, memoryBytes = 16 << 20) {
+  return loadJsScript<ToyCtx>({
+    file: FILE,
+    source: HEALTHY + source,
+    registry: toyRegistry(),
+    limits: { cpuMs, memoryBytes },
+    entryPoints: ['healthy'],
+  });
+}
+
+async function assertServes(t: ExecutionContext, s: ScriptInstance<ToyCtx>) {
+  const ctx = toyCtx();
+  t.deepEqual(await s.run('healthy', ctx), { kind: 'returned' });
+  t.deepEqual(ctx.log, ['ok 42']);
+}
+
+/** Each attack is a function body; the script logs 'ALLOWED: …' or the error it got. */
+const ATTACKS: Record<string, [string, RegExp]> = {
+  'process global': [`return process.env.HOME`, /'process' is not defined/],
+  'globalThis.process': [
+    `return typeof globalThis.process === 'undefined' ? error('none') : 'yes'`,
+    /none/,
+  ],
+  'require fs': [
+    `return require('fs').readFileSync('/etc/passwd', 'utf8')`,
+    /refused|not found|fs/,
+  ],
+  'require child_process': [`return require('child_process')`, /refused|not found|child_process/],
+  'dynamic import': [`return import('fs')`, /^pending$/],
+  'fetch / sockets': [
+    `return [typeof fetch, typeof XMLHttpRequest, typeof WebSocket, typeof setTimeout].join() === 'undefined,undefined,undefined,undefined' ? error('none') : 'yes'`,
+    /none/,
+  ],
+  'Function constructor': [
+    `return Function('return typeof process')() === 'undefined' ? error('guest realm') : 'host'`,
+    /guest realm/,
+  ],
+  'constructor of a KSR function': [
+    `return KSR.t.add.constructor('return typeof process')() === 'undefined' ? error('guest realm') : 'host'`,
+    /guest realm/,
+  ],
+  'constructor of a host error': [
+    `try { KSR.t.boom(); } catch (e) { if (!/kaboom/.test(e.message)) return 'no error'; return e.constructor.constructor('return typeof process')() === 'undefined' ? error('guest realm: ' + e.message) : 'host'; }`,
+    /guest realm: .*kaboom/,
+  ],
+  'prototype of KSR': [
+    `return Object.getPrototypeOf(KSR.t).constructor.constructor('return typeof process')() === 'undefined' ? error('guest realm') : 'host'`,
+    /guest realm/,
+  ],
+  'std / os modules': [
+    `return typeof std + typeof os === 'undefinedundefined' ? error('none') : 'yes'`,
+    /none/,
+  ],
+};
+
+test('js: host reach attempts fail at the boundary', async (t) => {
+  const names = Object.keys(ATTACKS);
+  const body = names
+    .map(
+      (n) => `  try { const r = (function () { ${ATTACKS[n]![0]} })();
+    if (r && typeof r.then === 'function') { r.then(() => { IMPORT = 'ALLOWED'; }, (e) => { IMPORT = 'rejected ' + e; }); KSR.log('pending'); }
+    else KSR.log('ALLOWED: ' + String(r)); } catch (e) { KSR.log(String(e && e.message || e)); }`,
+    )
+    .join('\n');
+  const s = await load(
+    `var IMPORT = 'pending';\nfunction importResult() { KSR.log(IMPORT); }\nfunction error(m) { throw new Error(m); }\nfunction attack() {\n${body}\n}`,
+    2000,
+  );
+  const ctx = toyCtx();
+  t.deepEqual(await s.run('attack', ctx), { kind: 'returned' });
+  names.forEach((n, i) => {
+    const got = ctx.log[i] ?? '(nothing recorded)';
+    t.regex(got, ATTACKS[n]![1], `${n}: ${got}`);
+    t.false(got.startsWith('ALLOWED'), `${n}: ${got}`);
+  });
+  // QuickJS has no module loader here: the import never resolves to a module.
+  t.false(ctx.log.includes('ALLOWED: promise'));
+  const later = toyCtx();
+  t.deepEqual(await s.run('importResult', later), { kind: 'returned' });
+  t.notRegex(later.log[0] ?? '', /ALLOWED/);
+  await assertServes(t, s);
+  s.dispose();
+});
+
+test('js: tenants do not see each other state', async (t) => {
+  const src = `
+function attack() {
+  globalThis.SECRET = 'tenant-a';
+  Object.prototype.polluted = 'yes';
+  Array.prototype.push = function () { return 'hijacked'; };
+  KSR.log(SECRET + ' ' + ({}).polluted + ' ' + [].push(1));
+}
+function peek() {
+  KSR.log(typeof SECRET + ' ' + ({}).polluted + ' ' + [].push(1));
+}`;
+  const a = await load(src);
+  const b = await load(src);
+  const ca = toyCtx();
+  t.deepEqual(await a.run('attack', ca), { kind: 'returned' });
+  t.deepEqual(ca.log, ['tenant-a yes hijacked'], 'the attack ran in tenant A');
+  const cb = toyCtx();
+  t.deepEqual(await b.run('peek', cb), { kind: 'returned' });
+  t.deepEqual(cb.log, ['undefined undefined 1']);
+  await assertServes(t, b);
+  a.dispose();
+  b.dispose();
+});
+
+test('js: endless loops (also in try/catch), catastrophic regexes and deep recursion are stopped', async (t) => {
+  const s = await load(
+    `
+function plain() { KSR.log('ran'); for (;;) {} }
+function in_catch() { KSR.log('ran'); for (;;) { try { for (;;) {} } catch (e) {} } }
+function in_finally() { KSR.log('ran'); for (;;) { try { for (;;) {} } finally { continue; } } }
+function regex() { KSR.log('ran'); return /^(a+)+$/.test('a'.repeat(40) + 'b'); }
+function recurse() { KSR.log('ran'); const f = (n) => 1 + f(n + 1); return f(1); }`,
+    50,
+  );
+  for (const fn of ['plain', 'in_catch', 'in_finally', 'regex']) {
+    const ctx = toyCtx();
+    const t0 = performance.now();
+    t.like(await s.run(fn, ctx), { kind: 'aborted', reason: 'cpu' }, fn);
+    t.deepEqual(ctx.log, ['ran'], `${fn} started`);
+    t.true(performance.now() - t0 < 5000, fn);
+    await assertServes(t, s);
+  }
+  const ctx = toyCtx();
+  const deep = await s.run('recurse', ctx);
+  t.deepEqual(ctx.log, ['ran']);
+  t.true(
+    (deep.kind === 'error' && /stack|recursion/i.test(deep.message)) || deep.kind === 'aborted',
+    JSON.stringify(deep),
+  );
+  await assertServes(t, s);
+  s.dispose();
+});
+
+test('js: a memory bomb hits the QuickJS memory limit, the instance keeps serving', async (t) => {
+  const s = await load(
+    `function bomb() { KSR.log('ran'); const a = []; for (;;) a.push('x'.repeat(1 << 20) + a.length); }`,
+    30_000,
+    8 << 20,
+  );
+  const ctx = toyCtx();
+  const t0 = performance.now();
+  const out = await s.run('bomb', ctx);
+  t.log(`${JSON.stringify(out)} after ${Math.round(performance.now() - t0)} ms`);
+  t.deepEqual(ctx.log, ['ran']);
+  t.true(
+    (out.kind === 'error' && /memory/i.test(out.message)) ||
+      (out.kind === 'aborted' && out.reason === 'memory'),
+    JSON.stringify(out),
+  );
+  await assertServes(t, s);
+  s.dispose();
+});
