@@ -215,7 +215,7 @@ def ksr_branch_manage():
 
 def ksr_onreply_manage():
     scode = KSR.pv.get("$rs")
-    if isinstance(scode, int) and 100 < scode < 299:
+    if scode > 100 and scode < 299:
         # NAT handling of provisional and 2xx replies joins with nathelper.
         pass
 

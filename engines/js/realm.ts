@@ -101,6 +101,8 @@ export class Realm<Ctx> {
   #missing = 0;
   /** Host-initiated guest calls in progress (a suspension there would break asyncify). */
   #nested = 0;
+  /** KSR implementations running synchronously for this realm's route (its VM is on the stack). */
+  #inImpl = 0;
   run: Run<Ctx> | null = null;
   #alive = true;
   /** Retired while a route was in it: freed when that route ends. */
@@ -238,6 +240,14 @@ export class Realm<Ctx> {
     const m = /^\s*at (.*):(\d+):\d+$/m.exec(stack);
     if (m !== null) return { file: m[1]!, line: Number(m[2]) };
     return { file: this.#host.file, line: null };
+  }
+
+  /**
+   * A KSR implementation called by this realm's route is running synchronously (t_on_branch
+   * checking its argument): the module is busy but live, so a nested guest call is safe.
+   */
+  get inHostCall(): boolean {
+    return this.#alive && this.#inImpl > 0;
   }
 
   hasFunction(name: string): boolean {
@@ -472,6 +482,7 @@ export class Realm<Ctx> {
       }
     }
     let result: HostValue | void | Promise<HostValue | void>;
+    this.#inImpl++;
     try {
       const impl = decl.impl;
       switch (n) {
@@ -489,6 +500,8 @@ export class Realm<Ctx> {
       }
     } catch (e) {
       return this.#hostFailure(run, decl, e);
+    } finally {
+      this.#inImpl--;
     }
     if (typeof result === 'object' && result !== null) return this.#suspend(run, decl, result);
     if (decl.returns === 'int' && typeof result === 'number' && (result | 0) === result) {

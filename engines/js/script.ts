@@ -114,6 +114,11 @@ export class JsScript<Ctx> implements ScriptInstance<Ctx> {
     for (const [slot, realm] of this.#realms) {
       if (!slot.busy && realm.alive) return realm.hasFunction(name);
     }
+    // Asked from inside a route (t_on_branch, t_on_failure): every realm is busy, but the asking
+    // one is live on the stack, not suspended, and can answer.
+    for (const realm of this.#realms.values()) {
+      if (realm.inHostCall) return realm.hasFunction(name);
+    }
     return false;
   }
 

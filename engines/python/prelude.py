@@ -255,6 +255,16 @@ def _drive(co):
         pass
 
 
+def _run_nested(name, arg, has_arg):
+    """Runs a route inside a KSR call of another one (branch, onsend): the outer route goes on
+    afterwards, so its exit state is kept."""
+    saved = _STATE[0]
+    try:
+        return _run(name, arg, has_arg)
+    finally:
+        _STATE[0] = saved
+
+
 def _run(name, arg, has_arg):
     """Runs one route. Returns None (returned), 1 (exit), 2 (drop) or a JSON string."""
     _STATE[0] = 0

@@ -10,7 +10,15 @@
  * queue (bounded by `limits.maxSuspended`). The CPU budget counts only the time Python runs
  * (paused during host calls); at the deadline the interrupt buffer raises KeyboardInterrupt,
  * and a script that swallows it is terminated one budget later and its worker respawned.
+ *
+ * Nested routes: a KSR call may run another route of the same script before it returns
+ * (t_relay runs the branch route, a forward the onsend route). The worker is blocked in that
+ * call, so the nested route cannot queue behind it: the pending call is answered with a
+ * "run this route" instruction instead (ST_NESTED); the worker runs the route on top of its
+ * Python stack and reports with a FN_NESTED_DONE call, whose answer is the real result of
+ * the pending call (or the next nested instruction). Its CPU time counts against the outer route.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
@@ -43,6 +51,10 @@ const ST_OK = 0;
 const ST_EXIT = 2;
 const ST_DROP = 3;
 const ST_ABORTED = 5;
+/** Not a KSR result: run route [id, fn, arg | null] now, then call FN_NESTED_DONE (worker.ts). */
+const ST_NESTED = 6;
+/** The worker's host call that ends a nested route: args [id, result]. */
+const FN_NESTED_DONE = -2;
 
 export interface PythonScriptOptions<Ctx> {
   readonly file: string;
@@ -78,6 +90,16 @@ interface Job<Ctx> {
   timer: NodeJS.Timeout | null;
   grace: NodeJS.Timeout | null;
   aborted: boolean;
+  /** A KSR call of this route is in progress on the host. */
+  calling: boolean;
+  /** Nested routes asked for by that call, waiting for the channel. */
+  readonly nestedQueue: Job<Ctx>[];
+  /** While a KSR call of this route waits on a Promise: answers it with a nested-route order. */
+  interject: ((wire: unknown[]) => void) | null;
+  /** The answer of that call, once a nested route took its place on the channel. */
+  pending: Promise<unknown[]> | null;
+  /** The route this one runs inside (nested), or null. */
+  readonly parent: Job<Ctx> | null;
 }
 
 interface Loaded {
@@ -161,6 +183,10 @@ export class PythonScript<Ctx> implements ScriptInstance<Ctx> {
   #inc: Incarnation | null = null;
   readonly #queue: Job<Ctx>[] = [];
   #running: Job<Ctx> | null = null;
+  /** Nested routes in progress, innermost last (they all run inside #running). */
+  readonly #nested: Job<Ctx>[] = [];
+  /** The route whose KSR implementation is running (follows its Promise chain). */
+  readonly #inCall = new AsyncLocalStorage<Job<Ctx>>();
   #nextId = 1;
   #disposed = false;
 
@@ -220,6 +246,10 @@ export class PythonScript<Ctx> implements ScriptInstance<Ctx> {
 
   run(fn: string, ctx: Ctx, arg?: string): Promise<RouteOutcome> {
     if (this.#disposed) return Promise.resolve(this.#disposedOutcome());
+    const parent = this.#inCall.getStore();
+    if (parent !== undefined && parent.calling && this.#active(parent)) {
+      return this.#runNested(parent, fn, ctx, arg);
+    }
     const waiting = this.#queue.length + (this.#running === null ? 0 : 1);
     if (waiting >= this.#limits.maxSuspended) {
       return Promise.resolve({
@@ -230,20 +260,116 @@ export class PythonScript<Ctx> implements ScriptInstance<Ctx> {
       });
     }
     return new Promise<RouteOutcome>((res) => {
-      this.#queue.push({
-        id: this.#nextId++,
-        fn,
-        ctx,
-        arg,
-        resolve: res,
-        left: this.#limits.cpuMs,
-        since: 0,
-        timer: null,
-        grace: null,
-        aborted: false,
-      });
+      this.#queue.push(this.#newJob(fn, ctx, arg, res, null));
       this.#pump();
     });
+  }
+
+  #newJob(
+    fn: string,
+    ctx: Ctx,
+    arg: string | undefined,
+    resolve: (o: RouteOutcome) => void,
+    parent: Job<Ctx> | null,
+  ): Job<Ctx> {
+    return {
+      id: this.#nextId++,
+      fn,
+      ctx,
+      arg,
+      resolve,
+      left: this.#limits.cpuMs,
+      since: 0,
+      timer: null,
+      grace: null,
+      aborted: false,
+      calling: false,
+      nestedQueue: [],
+      interject: null,
+      pending: null,
+      parent,
+    };
+  }
+
+  /** The innermost route in progress. */
+  #top(): Job<Ctx> | null {
+    return this.#nested.length > 0 ? this.#nested[this.#nested.length - 1]! : this.#running;
+  }
+
+  #active(job: Job<Ctx>): boolean {
+    return job === this.#running || this.#nested.includes(job);
+  }
+
+  /** Runs `fn` inside `parent`, whose KSR call is in progress (see the file comment). */
+  #runNested(
+    parent: Job<Ctx>,
+    fn: string,
+    ctx: Ctx,
+    arg: string | undefined,
+  ): Promise<RouteOutcome> {
+    return new Promise<RouteOutcome>((res) => {
+      parent.nestedQueue.push(this.#newJob(fn, ctx, arg, res, parent));
+      this.#kick(parent);
+    });
+  }
+
+  /** Starts the next nested route of `parent` when its call waits and nothing runs above it. */
+  #kick(parent: Job<Ctx>): void {
+    if (parent.interject === null || this.#top() !== parent) return;
+    const job = parent.nestedQueue.shift();
+    if (job === undefined) return;
+    this.#nested.push(job);
+    parent.interject([ST_NESTED, [job.id, job.fn, job.arg ?? null]]);
+  }
+
+  /**
+   * The channel answer for a KSR call of `job` whose result is the Promise `result`: that
+   * result, unless a nested route is ordered first (then the result waits in `job.pending`).
+   */
+  #awaitCall(job: Job<Ctx>, result: Promise<unknown[]>): Promise<unknown[]> {
+    return new Promise<unknown[]>((res, rej) => {
+      let settled = false;
+      job.interject = (wire) => {
+        if (settled) return;
+        settled = true;
+        job.interject = null;
+        job.pending = result;
+        res(wire);
+      };
+      result.then(
+        (v) => {
+          if (settled) return;
+          settled = true;
+          job.interject = null;
+          job.calling = false;
+          res(v);
+        },
+        (e: unknown) => {
+          if (settled) return;
+          settled = true;
+          job.interject = null;
+          job.calling = false;
+          rej(e);
+        },
+      );
+      this.#kick(job);
+    });
+  }
+
+  /** The worker finished nested route `id`: settle it, then go on waiting for its parent's call. */
+  #nestedDone(routeId: number, args: unknown[]): unknown {
+    const [id, result] = args as [number, string | number | null];
+    const job = this.#nested.at(-1);
+    if (job === undefined || job.id !== id || job.parent!.id !== routeId) {
+      throw new Error(`nested route ${id} is not running`);
+    }
+    this.#nested.pop();
+    const parent = job.parent!;
+    this.#finish(job, this.#outcome(job, result));
+    const pending = parent.pending;
+    parent.pending = null;
+    if (pending === null) throw new Error('nested route without a waiting call');
+    return this.#awaitCall(parent, pending);
   }
 
   dispose(): void {
@@ -252,6 +378,7 @@ export class PythonScript<Ctx> implements ScriptInstance<Ctx> {
     this.#inc?.kill();
     this.#inc = null;
     const jobs = this.#running === null ? [...this.#queue] : [this.#running, ...this.#queue];
+    jobs.push(...this.#nested.splice(0));
     this.#queue.length = 0;
     for (const j of jobs) this.#finish(j, this.#disposedOutcome());
     this.#functions.clear();
@@ -357,6 +484,14 @@ export class PythonScript<Ctx> implements ScriptInstance<Ctx> {
     inc.dispatcher.close();
     if (!inc.ready || this.#inc !== inc || this.#disposed) return;
     this.#inc = null;
+    for (const n of this.#nested.splice(0)) {
+      this.#finish(n, {
+        kind: 'error',
+        message: `the Python worker stopped: ${why}`,
+        where: { file: this.file, line: null },
+        traceback: '',
+      });
+    }
     const job = this.#running;
     if (job !== null) {
       this.#running = null;
@@ -412,17 +547,7 @@ export class PythonScript<Ctx> implements ScriptInstance<Ctx> {
     if (job === null || job.id !== id || this.#inc !== inc) return;
     this.#running = null;
     inc.heap = heap;
-    let out: RouteOutcome;
-    if (job.aborted) {
-      const a = typeof result === 'string' ? (JSON.parse(result) as PyAnswer) : null;
-      out = { kind: 'aborted', reason: 'cpu', where: { file: this.file, line: a?.line ?? null } };
-    } else if (result === null) {
-      out = { kind: 'returned' };
-    } else if (typeof result === 'number') {
-      out = { kind: 'exit', drop: result === 2 };
-    } else {
-      out = this.#answerOutcome(job, JSON.parse(result) as PyAnswer);
-    }
+    let out = this.#outcome(job, result);
     if (heap > this.#memory) {
       if (out.kind !== 'aborted') {
         out = { kind: 'aborted', reason: 'memory', where: { file: this.file, line: null } };
@@ -433,6 +558,16 @@ export class PythonScript<Ctx> implements ScriptInstance<Ctx> {
     }
     this.#finish(job, out);
     this.#pump();
+  }
+
+  #outcome(job: Job<Ctx>, result: string | number | null): RouteOutcome {
+    if (job.aborted || (job.parent !== null && this.#running?.aborted === true)) {
+      const a = typeof result === 'string' ? (JSON.parse(result) as PyAnswer) : null;
+      return { kind: 'aborted', reason: 'cpu', where: { file: this.file, line: a?.line ?? null } };
+    }
+    if (result === null) return { kind: 'returned' };
+    if (typeof result === 'number') return { kind: 'exit', drop: result === 2 };
+    return this.#answerOutcome(job, JSON.parse(result) as PyAnswer);
   }
 
   #answerOutcome(job: Job<Ctx>, a: PyAnswer): RouteOutcome {
@@ -503,9 +638,11 @@ export class PythonScript<Ctx> implements ScriptInstance<Ctx> {
   // KSR calls from the worker
 
   #hostCall(routeId: number, fnIndex: number, args: unknown[]): unknown {
-    const job = this.#running;
+    // The end of a nested route comes from the route it ran in (the worker's stack below it).
+    if (fnIndex === FN_NESTED_DONE) return this.#nestedDone(routeId, args);
+    const job = this.#top();
     if (job === null || job.id !== routeId) throw new Error('KSR call outside of a route');
-    if (job.aborted) return [ST_ABORTED, null];
+    if (this.#running!.aborted) return [ST_ABORTED, null];
     const decl = this.#decls[fnIndex];
     if (decl === undefined) throw new Error(`unknown KSR function #${fnIndex}`);
     let conv: (string | number)[];
@@ -517,15 +654,38 @@ export class PythonScript<Ctx> implements ScriptInstance<Ctx> {
       return [ST_OK, false];
     }
     let r: HostValue | void | Promise<HostValue | void>;
+    job.calling = true;
     try {
-      r = decl.impl(job.ctx, ...conv);
+      r = this.#inCall.run(job, () => decl.impl(job.ctx, ...conv));
     } catch (e) {
+      job.calling = false;
+      if (job.nestedQueue.length > 0) {
+        return this.#awaitCall(
+          job,
+          Promise.reject(e as Error).catch(() => hostFailure(decl, e)),
+        );
+      }
       return hostFailure(decl, e);
     }
+    if (typeof r !== 'object' || r === null) {
+      if (job.nestedQueue.length === 0) {
+        job.calling = false;
+      } else {
+        // It asked for a nested route without waiting for it: run that first.
+        const v = r;
+        return this.#awaitCall(
+          job,
+          Promise.resolve().then(() => [ST_OK, convertReturn(decl, v, 'strict')]),
+        );
+      }
+    }
     if (typeof r === 'object' && r !== null) {
-      return r.then(
-        (v) => [ST_OK, convertReturn(decl, v, 'strict')],
-        (e: unknown) => hostFailure(decl, e),
+      return this.#awaitCall(
+        job,
+        r.then(
+          (v) => [ST_OK, convertReturn(decl, v, 'strict')],
+          (e: unknown) => hostFailure(decl, e),
+        ),
       );
     }
     return [ST_OK, convertReturn(decl, r, 'strict')];

@@ -11,6 +11,11 @@ import type { FromWorker, ToWorker, WorkerInit } from './protocol.ts';
 
 type PyFn = ((...args: unknown[]) => unknown) & { destroy?: () => void };
 
+/** The host's answer to a KSR call that orders a nested route instead (script.ts). */
+const ST_NESTED = 6;
+/** The host call that ends a nested route: [id, result]. */
+const FN_NESTED_DONE = -2;
+
 const init = workerData as WorkerInit;
 const port = parentPort!;
 
@@ -50,11 +55,26 @@ async function start(): Promise<void> {
   );
   let status = 0;
   let message = '';
+  let runNested: PyFn | null = null;
   const host = (idx: number, ...args: unknown[]): unknown => {
     status = 0;
     let r: unknown;
     try {
       r = client.callHostSync(idx, args);
+      // While the call waits, the host may have a nested route run (branch, onsend): run it on
+      // top of the Python stack, report it, and go on waiting.
+      while ((r as [number, unknown])[0] === ST_NESTED && runNested !== null) {
+        const [id, fn, arg] = (r as [number, [number, string, string | null]])[1];
+        const outer = client.routeId;
+        client.routeId = id;
+        let result: unknown;
+        try {
+          result = runNested(fn, arg ?? '', arg !== null);
+        } finally {
+          client.routeId = outer;
+        }
+        r = client.callHostSync(FN_NESTED_DONE, [id, result ?? null]);
+      }
     } catch (e) {
       status = 1;
       message = e instanceof Error ? e.message : String(e);
@@ -82,6 +102,7 @@ async function start(): Promise<void> {
     JSON.stringify(init.exports.map((e, i) => [e.module, e.name, i])),
   );
   const run = get('_run');
+  runNested = get('_run_nested');
   const load = get('_load');
   lockDown(py);
 

@@ -2,7 +2,8 @@
  * The registrar/auth interop flows, written once and run against SQLite and PostgreSQL
  * (registrar-sqlite.test.ts, registrar-postgres.test.ts): sipp registers with digest, refreshes,
  * unregisters, uses `Contact: *`, fails a password until blocked, and a caller that
- * authenticates (407) reaches a registered sipp UAS through the default script.
+ * authenticates (407) reaches a registered sipp UAS through the default script (Lua unless a
+ * `script` is given: the SQLite variant runs them for default.lua, default.py and default.js).
  */
 import type { TestFn, ExecutionContext } from 'ava';
 import { fileURLToPath } from 'node:url';
@@ -18,11 +19,15 @@ const scenario = (name: string): string =>
   fileURLToPath(new URL(`./scenarios/${name}.xml`, import.meta.url));
 const UAS_RR = scenario('uas-rr');
 
-export async function startApp(db: string, modparams: ModuleParams = {}): Promise<Polysip> {
+export async function startApp(
+  db: string,
+  modparams: ModuleParams = {},
+  script: string = DEFAULT_SCRIPT,
+): Promise<Polysip> {
   return startPolysip({
     listen: ['udp:127.0.0.1:0'],
     aliases: [DOMAIN],
-    script: DEFAULT_SCRIPT,
+    script,
     allowDestinations: ['127.0.0.0/8'],
     log: pino({ level: 'warn' }),
     db,
@@ -103,13 +108,14 @@ export function defineRegistrarFlows(
   test: TestFn,
   label: string,
   newDb: () => Promise<string>,
+  script: string = DEFAULT_SCRIPT,
 ): void {
   test.serial(
     `${label}: REGISTER 401→200, refresh, authenticated call (407→INVITE) to the registered UAS, unregister, Contact: *, survives a restart`,
     async (t) => {
       const db = await newDb();
       const uas = await startSippUas({ scenario: UAS_RR, timeoutSec: 120 });
-      let app = await startApp(db);
+      let app = await startApp(db, {}, script);
       try {
         await addUser(app, 'alice', 'alice-pw');
         await addUser(app, 'bob', 'bob-pw');
@@ -151,7 +157,7 @@ export function defineRegistrarFlows(
         // Registrations survive a restart of polysip (the store holds them).
         await app.storage.usrloc.flush();
         await app.stop();
-        app = await startApp(db);
+        app = await startApp(db, {}, script);
         t.deepEqual([...bindings(app, 'alice').keys()], [`sip:alice@127.0.0.1:${uas.port}`]);
         must(
           t,
@@ -204,9 +210,11 @@ export function defineRegistrarFlows(
   test.serial(
     `${label}: a wrong password gets 401 again, then the source is blocked (403)`,
     async (t) => {
-      const app = await startApp(await newDb(), {
-        auth_guard: { max_failures: 3, block_time: 60 },
-      });
+      const app = await startApp(
+        await newDb(),
+        { auth_guard: { max_failures: 3, block_time: 60 } },
+        script,
+      );
       try {
         await addUser(app, 'carol', 'carol-pw');
         const remote = `127.0.0.1:${app.listeners[0]!.port}`;
