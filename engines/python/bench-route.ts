@@ -3,70 +3,13 @@
  * and main-thread CPU), routes/s, start-up ms (cold, then from the snapshot) and RSS per
  * instance. Not a test: `node --import tsx engines/python/bench-route.ts [routes] [instances]`.
  */
-import { ExportRegistry, int, str } from '../../core/api/registry.ts';
+import { BENCH_ROUTE, makeBenchRegistry, type BenchCtx } from '../../bench/route-fixture.ts';
 import type { ScriptInstance } from '../../core/api/script.ts';
 import { loadPythonScript, PythonScript } from './index.ts';
 
-interface Ctx {
-  n: number;
-}
-
-const registry = new ExportRegistry<Ctx>();
-registry.defineAll([
-  {
-    module: 't',
-    name: 'add',
-    params: [int('a'), int('b')],
-    returns: 'int',
-    doc: '',
-    impl: (_c, a, b) => (a as number) + (b as number),
-  },
-  { module: 't', name: 'echo', params: [str('s')], returns: 'xval', doc: '', impl: (_c, s) => s },
-  { module: 't', name: 'flag', params: [], returns: 'bool', doc: '', impl: (c) => c.n > 0 },
-  {
-    module: 't',
-    name: 'reply',
-    params: [int('code'), str('reason')],
-    returns: 'int',
-    doc: '',
-    impl: (c) => (c.n++, 1),
-  },
-  {
-    module: 'pv',
-    name: 'get',
-    params: [str('name')],
-    returns: 'xval',
-    doc: '',
-    impl: (_c, s) => (s === '$rm' ? 'INVITE' : null),
-  },
-  {
-    module: '',
-    name: 'is_method_in',
-    params: [str('m')],
-    returns: 'bool',
-    doc: '',
-    impl: (_c, m) => m === 'I',
-  },
-]);
-
-const source = `
-import KSR
-def ksr_request_route():
-    a = KSR.t.add(1, 2)                       # 1
-    m = KSR.pv.get("$rm")                     # 2
-    if KSR.is_method_in("I"):                 # 3
-        a = KSR.t.add(a, 4)                   # 4
-    e = KSR.t.echo("sip:alice@example.com")   # 5
-    if KSR.t.flag():                          # 6
-        a = a + 1
-    u = KSR.pv.get("$ru")                     # 7
-    e = KSR.t.echo(m)                         # 8
-    a = KSR.t.add(a, len(e))                  # 9
-    KSR.t.reply(200, "OK")                    # 10
-
-def empty():
-    pass
-`;
+type Ctx = BenchCtx;
+const registry = makeBenchRegistry();
+const source = BENCH_ROUTE.python;
 
 const routes = Number(process.argv[2] ?? 5000);
 const instances = Number(process.argv[3] ?? 4);
@@ -100,7 +43,7 @@ const results: { wall: number; cpu: number }[] = [];
 for (let r = 0; r < 5; r++) results.push(await measure('ksr_request_route', routes / 5));
 results.sort((a, b) => a.wall - b.wall);
 const med = results[2]!;
-const empty = await measure('empty', 2000);
+const empty = await measure('ksr_empty', 2000);
 
 // Concurrent routes on one instance queue: throughput with 50 in flight.
 t0 = performance.now();
