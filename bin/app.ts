@@ -2,16 +2,10 @@
  * The composition root: the only place that knows every layer. It builds the transports,
  * the export registry from the modules, the script engine and the SIP server, and wires them.
  */
-import { resolve, extname } from 'node:path';
 import type { Logger } from 'pino';
 import { ExportRegistry } from '../core/api/registry.ts';
 import type { RouteContext } from '../core/api/context.ts';
-import {
-  DEFAULT_LIMITS,
-  ScriptLoadError,
-  type ScriptInstance,
-  type ScriptLimits,
-} from '../core/api/script.ts';
+import type { ScriptLimits } from '../core/api/script.ts';
 import { createLogger, type LogLevel } from '../core/log.ts';
 import { Metrics, countingTransport } from '../core/metrics.ts';
 import { startMgmtServer, type MgmtServer } from '../core/mgmt/server.ts';
@@ -29,9 +23,7 @@ import { buildRpcMethods } from './rpc.ts';
 import { SipServer } from '../core/server.ts';
 import { SipTransportLayer, parseListenSpec } from '../core/transport/index.ts';
 import type { Listener, SendTarget } from '../core/transport/types.ts';
-import { loadLuaScript } from '../engines/lua/index.ts';
-import { loadPythonScript } from '../engines/python/index.ts';
-import { loadJsScript } from '../engines/js/index.ts';
+import { loadScript } from './load-script.ts';
 import { builtinModules } from '../modules/index.ts';
 import type { PolysipModule } from '../core/api/module.ts';
 import {
@@ -41,6 +33,8 @@ import {
   type ModuleParams,
   type StorageModules,
 } from './storage.ts';
+
+export { loadScript } from './load-script.ts';
 
 export interface PolysipOptions {
   /** `proto:host:port` specs; port 0 picks a free port. */
@@ -109,33 +103,6 @@ export function buildRegistry(
   for (const m of builtinModules) registry.defineAll(m.exports);
   for (const m of extra) registry.defineAll(m.exports);
   return registry;
-}
-
-export async function loadScript(
-  file: string,
-  registry: ExportRegistry<RouteContext>,
-  limits: Partial<ScriptLimits> | undefined,
-  version: number,
-): Promise<ScriptInstance<RouteContext>> {
-  const path = resolve(file);
-  const common = { file: path, registry, limits: { ...DEFAULT_LIMITS, ...limits }, version };
-  switch (extname(path)) {
-    case '.lua':
-      return loadLuaScript<RouteContext>(common);
-    case '.js':
-      return loadJsScript<RouteContext>(common);
-    case '.py':
-      // Pyodide cannot be sandboxed in-process: the engine runs it in a worker thread.
-      return loadPythonScript<RouteContext>(common);
-    default:
-      throw new ScriptLoadError(
-        `unsupported script type "${extname(path)}" (supported: .lua, .js, .py)`,
-        {
-          file: path,
-          line: null,
-        },
-      );
-  }
 }
 
 export async function startPolysip(opts: PolysipOptions): Promise<Polysip> {
