@@ -23,7 +23,7 @@ import { buildRpcMethods } from './rpc.ts';
 import { SipServer } from '../core/server.ts';
 import { SipTransportLayer, parseListenSpec } from '../core/transport/index.ts';
 import type { Listener, SendTarget } from '../core/transport/types.ts';
-import { loadScript } from './load-script.ts';
+import { loadScript, type Placement } from './load-script.ts';
 import { builtinModules } from '../modules/index.ts';
 import type { PolysipModule } from '../core/api/module.ts';
 import {
@@ -41,6 +41,8 @@ export interface PolysipOptions {
   readonly listen: readonly string[];
   readonly aliases?: readonly string[];
   readonly script: string;
+  /** Where the main script's interpreter runs (default in-thread; the CLI defaults to isolated). */
+  readonly placement?: Placement;
   readonly logLevel?: LogLevel;
   /** CIDR list the server may send to; unset = anywhere. */
   readonly allowDestinations?: readonly string[];
@@ -135,7 +137,8 @@ export async function startPolysip(opts: PolysipOptions): Promise<Polysip> {
   const selftestName = opts.selftest === undefined ? 'ksr_selftest' : opts.selftest;
   const scripts = new ScriptVersions<RouteContext>({
     file: opts.script,
-    load: (file, version) => loadScript(file, registry, opts.limits, version),
+    load: (file, version) =>
+      loadScript(file, registry, opts.limits, version, opts.placement ?? 'in-thread'),
     required: [routes.request],
     selftest: selftestName
       ? {

@@ -42,6 +42,10 @@ program
     `JSON-RPC and /metrics listener (default ${DEFAULT_MANAGEMENT_LISTEN}; token: $POLYSIP_MGMT_TOKEN)`,
   )
   .option('--watch', 'reload the script when its file changes')
+  .option(
+    '--trusted',
+    "run the script in the SIP thread (fastest; for the operator's own script) instead of an isolated worker",
+  )
   .action(
     async (opts: {
       config?: string;
@@ -55,6 +59,7 @@ program
       modparam: string[];
       management?: string;
       watch?: boolean;
+      trusted?: boolean;
     }) => {
       const announce = pino({
         base: { name: 'polysip' },
@@ -86,6 +91,7 @@ program
           listen: opts.listen.length > 0 ? opts.listen : cfg.listen,
           aliases: opts.alias.length > 0 ? opts.alias : cfg.aliases,
           script: opts.script ?? cfg.script,
+          placement: opts.trusted ? 'in-thread' : 'isolated',
           logLevel: opts.logLevel ?? cfg.logLevel,
           allowDestinations: allow ? [...allow] : undefined,
           limits: opts.cpuMs ? { ...cfg.limits, cpuMs: opts.cpuMs } : cfg.limits,
