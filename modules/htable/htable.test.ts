@@ -21,6 +21,7 @@ import {
   type HtableModule,
 } from './index.ts';
 import { createHtableRpc, htableRpc } from './rpc.ts';
+import { RpcError } from '../../core/mgmt/server.ts';
 
 const OPTIONS = `OPTIONS sip:127.0.0.1 SIP/2.0
 Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK1
@@ -251,11 +252,23 @@ test('RPC: dump, get, sets, delete; unknown tables and keys are errors', (t) => 
   ]);
   t.is(rpc['htable.seti']!(['r', 'i', '12']), 'Ok');
   t.is(h.table('r').get('i'), 12);
-  t.throws(() => rpc['htable.seti']!(['r', 'i', 'x']), { code: -32602 } as never);
+  t.throws(() => rpc['htable.seti']!(['r', 'i', 'x']), {
+    instanceOf: RpcError,
+    message: /must be an integer|is required/,
+  });
   t.is(rpc['htable.delete']!(['r', 'k']), 'Ok');
-  t.throws(() => rpc['htable.get']!(['r', 'k']), { code: 404 } as never);
-  t.throws(() => rpc['htable.dump']!(['nope']), { code: 404 } as never);
-  t.throws(() => rpc['htable.get']!([]), { code: -32602 } as never);
+  t.throws(() => rpc['htable.get']!(['r', 'k']), {
+    instanceOf: RpcError,
+    message: /not found|no htable/,
+  });
+  t.throws(() => rpc['htable.dump']!(['nope']), {
+    instanceOf: RpcError,
+    message: /not found|no htable/,
+  });
+  t.throws(() => rpc['htable.get']!([]), {
+    instanceOf: RpcError,
+    message: /must be an integer|is required/,
+  });
   t.truthy(htableRpc['htable.dump']);
 });
 

@@ -114,6 +114,11 @@ export class Htables {
     return this.#tables.get(tenant)?.get(name);
   }
 
+  /** Every table instance created so far, of every tenant (RPC htable.listTables). */
+  instances(): HashTable[] {
+    return [...this.#tables.values()].flatMap((byName) => [...byName.values()]);
+  }
+
   /** Registers a handler for `htable:expired:NAME` events (the composition root runs the script). */
   onExpired(handler: ExpiredHandler): () => void {
     this.#handlers.push(handler);

@@ -1,22 +1,20 @@
 /**
  * `pike.top` as Kamailio's: the tracked sources, busiest first, each with status HOT (blocked),
- * WARM (a quarter of the way there) or OK. Param 1 is the filter: "HOT" (default: the blocked
- * sources), "WARM" (HOT and WARM) or "ALL".
+ * WARM (a quarter of the way there) or OK. Param 1 (positional, or named `filter`) is "HOT"
+ * (default: the blocked sources), "WARM" (HOT and WARM) or "ALL". In the shape of the
+ * management endpoint's method map, so the composition root mounts it as it is.
  */
+import { RPC_INVALID_PARAMS, RpcError, param, type RpcMethod } from '../../core/mgmt/server.ts';
 import { module } from './index.ts';
 import type { PikeTracker } from './tracker.ts';
 
-export type RpcFunction = (params: unknown[]) => unknown;
-
-export function createPikeRpc(tracker: PikeTracker): Record<string, RpcFunction> {
+export function createPikeRpc(tracker: PikeTracker): Record<string, RpcMethod> {
   return {
-    'pike.top': (params) => {
-      const filter = typeof params[0] === 'string' ? params[0].toUpperCase() : 'HOT';
-      if (filter !== 'HOT' && filter !== 'WARM' && filter !== 'ALL') {
-        throw Object.assign(new Error('pike.top: filter must be HOT, WARM or ALL'), {
-          code: -32602,
-        });
-      }
+    'pike.top': (p) => {
+      const raw = param(p, 0, 'filter');
+      const filter = typeof raw === 'string' && raw !== '' ? raw.toUpperCase() : 'HOT';
+      if (filter !== 'HOT' && filter !== 'WARM' && filter !== 'ALL')
+        throw new RpcError(RPC_INVALID_PARAMS, 'pike.top: filter must be HOT, WARM or ALL');
       const rows = tracker.list(filter === 'HOT');
       return (filter === 'WARM' ? rows.filter((e) => e.blocked || e.warm) : rows).map((e) => ({
         ip: e.ip,
@@ -29,5 +27,5 @@ export function createPikeRpc(tracker: PikeTracker): Record<string, RpcFunction>
   };
 }
 
-/** The RPC functions of the built-in instance. */
-export const pikeRpc: Record<string, RpcFunction> = createPikeRpc(module.tracker);
+/** The RPC methods of the built-in instance, to mount on the management endpoint. */
+export const pikeRpc: Record<string, RpcMethod> = createPikeRpc(module.tracker);
