@@ -22,11 +22,21 @@ export interface RouteNames {
 
 export interface TenantConfig {
   readonly name: string;
-  /** Request domains (R-URI host) this tenant answers for. */
+  /**
+   * Request domains (R-URI host, lower case) this tenant answers for; also the only
+   * subscriber domains its script may authenticate.
+   */
   readonly domains: readonly string[];
+  /**
+   * Receiving sockets (`proto:host:port`, as under `listen`) whose requests are this tenant's,
+   * whatever their R-URI. Checked before the domains.
+   */
+  readonly sockets: readonly string[];
+  /** The script; its engine follows from the extension (.lua, .py, .js). */
   readonly script: string;
   readonly limits: Partial<ScriptLimits>;
-  readonly modules: ModuleParams;
+  /** Runs in the SIP thread (fastest, no isolation); default false: an isolated worker. */
+  readonly trusted: boolean;
 }
 
 export interface ManagementConfig {
@@ -50,8 +60,15 @@ export interface PolysipConfig {
   readonly allowDestinations: readonly string[] | undefined;
   readonly limits: Partial<ScriptLimits>;
   readonly modules: ModuleParams;
-  /** Parsed and validated; not routed yet (one script serves every domain). */
+  /** The main script runs in the SIP thread (the CLI's --trusted); default false: isolated. */
+  readonly trusted: boolean;
+  /** Requests they match run their script; the rest run the main script. */
   readonly tenants: readonly TenantConfig[];
+  /**
+   * A script whose request route names the tenant (`$var(tenant)`) of a request no socket
+   * or domain rule matched; null = none.
+   */
+  readonly dispatch: string | null;
   readonly management: ManagementConfig;
 }
 
@@ -71,7 +88,9 @@ export function defaultConfig(root: string): PolysipConfig {
     allowDestinations: undefined,
     limits: {},
     modules: {},
+    trusted: false,
     tenants: [],
+    dispatch: null,
     management: { listen: DEFAULT_MANAGEMENT_LISTEN, token: null },
   };
 }
@@ -98,8 +117,8 @@ type Spec =
   | { t: 'bool' }
   | { t: 'list'; of: Spec }
   | { t: 'object'; fields: Readonly<Record<string, Spec>> }
-  /** Free keys (module names, modparam names) with values of one spec. */
-  | { t: 'dict'; key: RegExp; of: Spec }
+  /** Free keys (module names, modparam names) with values of one spec; `names` closes the set. */
+  | { t: 'dict'; key: RegExp; of: Spec; names?: readonly string[] }
   | { t: 'scalar' }
   | { t: 'nullable'; of: Spec };
 
@@ -115,19 +134,57 @@ const LIMITS: Spec = {
     max_suspended: { t: 'int', min: 1 },
   },
 };
-const MODULES: Spec = { t: 'dict', key: IDENT, of: { t: 'dict', key: IDENT, of: { t: 'scalar' } } };
+/**
+ * Module names `modules:` accepts: the built-in modules (modules/index.ts), the storage
+ * modules (bin/storage.ts) and topoh. Listed here so parsing a config loads no module;
+ * test/config.test.ts checks the list against the real modules.
+ */
+export const KNOWN_MODULES: readonly string[] = [
+  'core',
+  'sl',
+  'pv',
+  'hdr',
+  'textops',
+  'siputils',
+  'maxfwd',
+  'sanity',
+  'corex',
+  'tm',
+  'tmx',
+  'rr',
+  'htable',
+  'pike',
+  'usrloc',
+  'registrar',
+  'auth',
+  'auth_guard',
+  'auth_db',
+  'group',
+  'permissions',
+  'topoh',
+];
+
+const MODULES: Spec = {
+  t: 'dict',
+  key: IDENT,
+  names: KNOWN_MODULES,
+  of: { t: 'dict', key: IDENT, of: { t: 'scalar' } },
+};
+const SCRIPT_FILE: Spec = {
+  t: 'string',
+  pattern: /\.(lua|py|js)$/,
+  hint: 'a .lua, .py or .js file',
+};
+const LISTEN_SPEC: Spec = {
+  t: 'string',
+  pattern: LISTEN,
+  hint: 'proto:host:port, proto one of udp|tcp|tls|ws|wss',
+};
 
 const SCHEMA: Spec = {
   t: 'object',
   fields: {
-    listen: {
-      t: 'list',
-      of: {
-        t: 'string',
-        pattern: LISTEN,
-        hint: 'proto:host:port, proto one of udp|tcp|tls|ws|wss',
-      },
-    },
+    listen: { t: 'list', of: LISTEN_SPEC },
     aliases: { t: 'list', of: { t: 'string' } },
     database: {
       t: 'string',
@@ -157,6 +214,8 @@ const SCHEMA: Spec = {
     },
     limits: LIMITS,
     modules: MODULES,
+    trusted: { t: 'bool' },
+    dispatch: { t: 'nullable', of: SCRIPT_FILE },
     tenants: {
       t: 'list',
       of: {
@@ -164,8 +223,10 @@ const SCHEMA: Spec = {
         fields: {
           name: { t: 'string', pattern: IDENT, hint: 'letters, digits, _' },
           domains: { t: 'list', of: { t: 'string' } },
-          script: { t: 'string' },
+          sockets: { t: 'list', of: LISTEN_SPEC },
+          script: SCRIPT_FILE,
           limits: LIMITS,
+          trusted: { t: 'bool' },
           modules: MODULES,
         },
       },
@@ -180,7 +241,7 @@ const SCHEMA: Spec = {
   },
 };
 
-const REQUIRED_TENANT_KEYS = ['name', 'domains', 'script'] as const;
+const REQUIRED_TENANT_KEYS = ['name', 'script'] as const;
 
 interface Walker {
   file: string;
@@ -227,6 +288,14 @@ function walk(w: Walker, spec: Spec, node: Node | null | undefined, key: string)
         } else {
           if (!spec.key.test(name))
             throw new ConfigError(w.file, w.line(k), path, 'not a valid name');
+          if (spec.names && !spec.names.includes(name)) {
+            throw new ConfigError(
+              w.file,
+              w.line(k),
+              path,
+              `unknown module (known: ${spec.names.join(', ')})`,
+            );
+          }
           sub = spec.of;
         }
         out[name] = walk(w, sub, pair.value as Node | null, path);
@@ -324,6 +393,11 @@ export function parseConfig(
     : undefined;
   const seen = new Set<string>();
   const seenDomains = new Map<string, string>();
+  const seenSockets = new Map<string, string>();
+  const sub = (node: Node | null, k: string): Node | null => {
+    const n = isMap(node) ? (node.get(k, true) as Node | undefined) : undefined;
+    return n ?? node;
+  };
   (raw['tenants'] as Record<string, unknown>[] | undefined)?.forEach((t, i) => {
     const node = isSeq(tenantNodes) ? (tenantNodes.items[i] as Node) : null;
     for (const k of REQUIRED_TENANT_KEYS) {
@@ -334,25 +408,58 @@ export function parseConfig(
     if (seen.has(name))
       throw new ConfigError(file, w.line(node), `tenants[${i}].name`, `duplicate tenant "${name}"`);
     seen.add(name);
-    const domains = (t['domains'] as string[]).map((d) => d.toLowerCase());
+    if (t['modules'] !== undefined) {
+      // Module instances are shared by every tenant: a tenant's parameter could not apply to
+      // it alone, and silently applying it to all would be worse.
+      throw new ConfigError(
+        file,
+        w.line(sub(node, 'modules')),
+        `tenants[${i}].modules`,
+        'per-tenant module parameters are not supported (modules are shared; set them under the top-level modules:)',
+      );
+    }
+    const domains = ((t['domains'] as string[] | undefined) ?? []).map((d) => d.toLowerCase());
+    const sockets = (t['sockets'] as string[] | undefined) ?? [];
+    if (domains.length === 0 && sockets.length === 0) {
+      throw new ConfigError(
+        file,
+        w.line(node),
+        `tenants[${i}]`,
+        'a tenant needs a match rule: domains, sockets or both',
+      );
+    }
     for (const d of domains) {
       const other = seenDomains.get(d);
       if (other) {
         throw new ConfigError(
           file,
-          w.line(node),
+          w.line(sub(node, 'domains')),
           `tenants[${i}].domains`,
           `domain "${d}" already belongs to tenant "${other}"`,
         );
       }
       seenDomains.set(d, name);
     }
+    for (const s of sockets) {
+      const k = s.toLowerCase().replace(/\[|\]/g, '');
+      const other = seenSockets.get(k);
+      if (other) {
+        throw new ConfigError(
+          file,
+          w.line(sub(node, 'sockets')),
+          `tenants[${i}].sockets`,
+          `socket "${s}" already belongs to tenant "${other}"`,
+        );
+      }
+      seenSockets.set(k, name);
+    }
     tenants.push({
       name,
       domains,
+      sockets,
       script: path(t['script'] as string),
       limits: limitsOf(t['limits'] as Record<string, number> | undefined),
-      modules: (t['modules'] as ModuleParams | undefined) ?? {},
+      trusted: (t['trusted'] as boolean | undefined) ?? false,
     });
   });
 
@@ -374,7 +481,14 @@ export function parseConfig(
     allowDestinations: raw['allow_destinations'] ?? defaults.allowDestinations,
     limits: { ...defaults.limits, ...limitsOf(raw['limits']) },
     modules: raw['modules'] ?? defaults.modules,
+    trusted: raw['trusted'] ?? defaults.trusted,
     tenants,
+    dispatch:
+      raw['dispatch'] === undefined
+        ? defaults.dispatch
+        : raw['dispatch'] === null
+          ? null
+          : path(raw['dispatch']),
     management,
   };
   checkManagement(

@@ -16,19 +16,35 @@ import {
 } from '../core/mgmt/server.ts';
 import type { SipServer } from '../core/server.ts';
 import type { LocationRecord } from '../core/store/types.ts';
+import type { ScriptLimits } from '../core/api/script.ts';
 import type { ScriptVersions, SwitchResult } from '../engines/sandbox/versions.ts';
 import type { Usrloc } from '../modules/usrloc/index.ts';
-import type { TenantConfig } from './config.ts';
+import { htableRpc } from '../modules/htable/rpc.ts';
+import { pikeRpc } from '../modules/pike/rpc.ts';
+import type { Placement } from './load-script.ts';
 
 const PKG_VERSION = (createRequire(import.meta.url)('../package.json') as { version: string })
   .version;
 
+/** A routed tenant as the composition root runs it. */
+export interface TenantRuntime {
+  readonly name: string;
+  readonly domains: readonly string[];
+  readonly sockets: readonly string[];
+  readonly placement: Placement;
+  readonly limits: ScriptLimits;
+  readonly scripts: ScriptVersions<RouteContext>;
+}
+
 export interface RpcDeps {
   readonly server: SipServer;
   readonly usrloc: Usrloc;
+  /** The main script's versions (tenant ''). */
   readonly scripts: ScriptVersions<RouteContext>;
   readonly metrics: Metrics;
-  readonly tenants: readonly TenantConfig[];
+  readonly tenants: readonly TenantRuntime[];
+  /** The dispatch script's versions (RPC tenant name `@dispatch`), when there is one. */
+  readonly dispatch?: ScriptVersions<RouteContext> | null;
   readonly startedAt: Date;
 }
 
@@ -141,15 +157,53 @@ export function buildRpcMethods(d: RpcDeps): Map<string, RpcMethod> {
     return out;
   });
   m.set('tenant.list', () =>
-    d.tenants.map((t) => ({ name: t.name, domains: t.domains, script: t.script, routed: false })),
+    d.tenants.map((t) => {
+      const active = t.scripts.versions().find((v) => v.state === 'active');
+      return {
+        name: t.name,
+        routed: true,
+        match: { domains: t.domains, sockets: t.sockets },
+        script: t.scripts.file,
+        engine: active?.engine ?? null,
+        placement: t.placement,
+        version: active?.version ?? null,
+        inFlight: d.server.inFlight(t.name),
+        limits: t.limits,
+      };
+    }),
   );
-  m.set('script.version', () => d.scripts.versions());
+  const byName = new Map(d.tenants.map((t) => [t.name, t]));
+  /**
+   * The versions a script.* call is about, and where its other parameters start. Positional
+   * `[tenant?, …]` (a tenant name never contains '.' or '/', a file always has an extension)
+   * or named `{ tenant, … }`; none or '' = the main script.
+   */
+  const target = (p: RpcParams): { scripts: ScriptVersions<RouteContext>; next: number } => {
+    const first = param(p, 0, 'tenant');
+    const named = !Array.isArray(p);
+    if (first === undefined || first === '' || first === null)
+      return { scripts: d.scripts, next: 1 };
+    if (typeof first !== 'string')
+      throw new RpcError(RPC_INVALID_PARAMS, 'tenant must be a string');
+    const t = byName.get(first);
+    if (t) return { scripts: t.scripts, next: 1 };
+    if (first === '@dispatch' && d.dispatch) return { scripts: d.dispatch, next: 1 };
+    if (!named && /[./]/.test(first)) return { scripts: d.scripts, next: 0 };
+    throw new RpcError(RPC_INVALID_PARAMS, `unknown tenant "${first}"`, {
+      tenants: [...byName.keys()],
+    });
+  };
+  m.set('script.version', (p) => target(p).scripts.versions());
   m.set('script.reload', async (p) => {
-    const file = param(p, 0, 'file');
+    const { scripts, next } = target(p);
+    const file = param(p, next, 'file');
     if (file !== undefined && typeof file !== 'string')
       throw new RpcError(RPC_INVALID_PARAMS, 'file must be a string');
-    return switched(await d.scripts.reload(file));
+    return switched(await scripts.reload(file));
   });
-  m.set('script.rollback', async () => switched(await d.scripts.rollback()));
+  m.set('script.rollback', async (p) => switched(await target(p).scripts.rollback()));
+  // htable.* and pike.top act on the module instances the scripts use; a tenant's tables are
+  // `TENANT/name` (or the tenant as the last parameter).
+  for (const [name, fn] of Object.entries({ ...htableRpc, ...pikeRpc })) m.set(name, fn);
   return m;
 }

@@ -40,7 +40,7 @@ export class Metrics {
   readonly routeDuration: Histogram<'tenant' | 'engine' | 'route'>;
   readonly scriptErrors: Counter<'tenant' | 'engine'>;
   readonly scriptAborts: Counter<'tenant' | 'engine' | 'reason'>;
-  readonly reloads: Counter<'kind' | 'result'>;
+  readonly reloads: Counter<'kind' | 'result' | 'tenant'>;
 
   constructor(sources: GaugeSources = {}) {
     const registers = [this.registry];
@@ -89,8 +89,9 @@ export class Metrics {
     });
     this.reloads = new Counter({
       name: 'polysip_script_reloads_total',
-      help: 'Script reloads and rollbacks, by result',
-      labelNames: ['kind', 'result'],
+      // tenant is left out for the main script, so its series keep their pre-tenant names.
+      help: 'Script reloads and rollbacks, by result (and tenant, for tenants)',
+      labelNames: ['kind', 'result', 'tenant'],
       registers,
     });
     const tx = sources.transactions;

@@ -34,6 +34,7 @@ import {
   decrementOnce,
   MF_IN_KEY,
   PRE_SEND_KEY,
+  ProxyBranch,
   StatefulProxy,
   tmState,
   type PreSendHook,
@@ -53,9 +54,16 @@ export interface ServerOptions {
   readonly log: Logger;
   /** Domains (host or host:port) this server answers for besides its listening addresses. */
   readonly aliases?: readonly string[];
-  /** The script version that routes new requests (a getter, so reloads take effect). */
-  readonly script: () => ScriptInstance<RouteContext>;
-  readonly tenant?: string;
+  /**
+   * Which tenant, hence which script version, routes each new request. Required unless
+   * `script` is given.
+   */
+  readonly tenants?: TenantSelector;
+  /**
+   * Shorthand for a single script and no tenants (tests): the same as a selector whose main
+   * tenant runs this getter with no in-flight limit. Ignored when `tenants` is given.
+   */
+  readonly script?: () => ScriptInstance<RouteContext>;
   /** Route names, as Kamailio's kemi.*_route_callback. */
   readonly requestRoute?: string;
   readonly replyRoute?: string;
@@ -64,6 +72,99 @@ export interface ServerOptions {
   readonly timers?: Partial<TimerConfig>;
   /** Wire transforms (topology hiding); without them nothing is parsed twice. */
   readonly messageHooks?: MessageHooks;
+}
+
+/**
+ * One tenant as the core routes it: a name ('' = the main script), the script version its new
+ * requests run, and how many of its request routes may be in flight at once.
+ */
+export interface TenantRoute {
+  readonly name: string;
+  /** The version new requests use (a getter, so reloads take effect). */
+  current(): ScriptInstance<RouteContext>;
+  /**
+   * Request routes of this tenant running at once (suspended on async KSR calls, or queued
+   * for an isolated worker) beyond which new requests get 503 + Retry-After.
+   */
+  readonly maxInFlight: number;
+  /** Request domains the tenant owns: also the only subscriber domains it may authenticate. */
+  readonly domains: readonly string[];
+}
+
+/** Picks the tenant of a new request. The core knows tenants only through this. */
+export interface TenantSelector {
+  /** The main script's tenant (''): requests no rule matched, replies with no transaction. */
+  readonly main: TenantRoute;
+  /** Synchronous for rule matches; a Promise only when a dispatch script has to run. */
+  select(msg: SipMessage, rcv: ReceiveInfo): TenantRoute | Promise<TenantRoute>;
+  byName(name: string): TenantRoute | undefined;
+}
+
+export interface TenantRule {
+  readonly route: TenantRoute;
+  /** R-URI hosts, lower case. */
+  readonly domains: readonly string[];
+  /** Receiving sockets as `proto:host:port` (IPv6 host with or without brackets). */
+  readonly sockets: readonly string[];
+}
+
+/** `proto:host:port` of a socket, host without brackets and lower case: the match key. */
+export function socketKey(proto: string, host: string, port: number): string {
+  return `${proto.toLowerCase()}:${stripBrackets(host).toLowerCase()}:${port}`;
+}
+
+/**
+ * The rule-based selector: the receiving socket first, then the R-URI host, else the main
+ * tenant. Rules are matched by map lookups, so many tenants cost no more than one.
+ */
+export function ruleSelector(
+  main: TenantRoute,
+  rules: readonly TenantRule[],
+  /**
+   * Asked when no rule matched (a dispatch script): the tenant's name, or null/'' for the
+   * main script. A name that is no tenant is the main script's too.
+   */
+  fallback?: (msg: SipMessage, rcv: ReceiveInfo) => Promise<string | null>,
+): TenantSelector {
+  const bySocket = new Map<string, TenantRoute>();
+  const byDomain = new Map<string, TenantRoute>();
+  const byName = new Map<string, TenantRoute>([[main.name, main]]);
+  for (const r of rules) {
+    byName.set(r.route.name, r.route);
+    for (const d of r.domains) byDomain.set(stripBrackets(d).toLowerCase(), r.route);
+    for (const s of r.sockets) {
+      const m = /^(\w+):(\[[^\]]+\]|[^:]+|[0-9a-fA-F:]+):(\d+)$/.exec(s.trim());
+      if (!m) throw new Error(`invalid tenant socket "${s}" (proto:host:port)`);
+      bySocket.set(socketKey(m[1]!, m[2]!, Number(m[3])), r.route);
+    }
+  }
+  return {
+    main,
+    byName: (name) => byName.get(name),
+    select(msg, rcv) {
+      if (bySocket.size > 0) {
+        const t = bySocket.get(socketKey(rcv.transport, rcv.dstIp, rcv.dstPort));
+        if (t) return t;
+      }
+      if (byDomain.size > 0) {
+        let host: string;
+        try {
+          host = stripBrackets(msg.ruriParsed().host).toLowerCase();
+        } catch {
+          return main; // an R-URI that does not parse is the main script's to answer
+        }
+        const t = byDomain.get(host);
+        if (t) return t;
+      }
+      if (fallback) {
+        return fallback(msg, rcv).then(
+          (name) => (name ? (byName.get(name) ?? main) : main),
+          () => main,
+        );
+      }
+      return main;
+    },
+  };
 }
 
 const SCRIPT_LOG: Record<ScriptLogLevel, 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = {
@@ -77,6 +178,7 @@ const SCRIPT_LOG: Record<ScriptLogLevel, 'debug' | 'info' | 'warn' | 'error' | '
 };
 
 export class SipServer implements CoreServices, ProxyHost {
+  /** $shv of every tenant (the pv module keys them by tenant). */
   readonly sharedVars = new Map<string, PvValue>();
   /** The transaction layer and the stateful proxy over it (Kamailio's tm). */
   readonly transactionLayer: TransactionLayer;
@@ -84,6 +186,11 @@ export class SipServer implements CoreServices, ProxyHost {
   /** Server-transaction keys of requests whose route is running (t_precheck_trans). */
   readonly #inflight = new Map<string, number>();
   readonly #opts: ServerOptions;
+  readonly #tenants: TenantSelector;
+  /** Which tenant a script version belongs to, for contexts built from a version alone. */
+  readonly #tenantOf = new WeakMap<ScriptInstance<RouteContext>, string>();
+  /** Request routes in flight per tenant (maxInFlight). */
+  readonly #tenantInFlight = new Map<string, number>();
   /** Where every message leaves: the transport, behind the outgoing hook when there is one. */
   readonly #wire: TransportLayer;
   readonly #log: Logger;
@@ -95,6 +202,14 @@ export class SipServer implements CoreServices, ProxyHost {
 
   constructor(opts: ServerOptions) {
     this.#opts = opts;
+    if (opts.tenants) this.#tenants = opts.tenants;
+    else if (opts.script) {
+      const script = opts.script;
+      this.#tenants = ruleSelector(
+        { name: '', current: script, maxInFlight: Infinity, domains: [] },
+        [],
+      );
+    } else throw new Error('SipServer: either tenants or script is required');
     const outgoing = opts.messageHooks?.outgoing;
     this.#wire = outgoing ? hookedTransport(opts.transport, outgoing, this) : opts.transport;
     this.#log = opts.log;
@@ -211,8 +326,26 @@ export class SipServer implements CoreServices, ProxyHost {
       const inv = layer.findInviteForAck(msg);
       if (inv && inv.onAck2xx() === 'absorbed') return;
     }
-    const script = this.#opts.script();
-    const ctx = this.newContext(msg, rcv, 'request', script);
+    const picked = this.#tenants.select(msg, rcv);
+    const tenant = picked instanceof Promise ? await picked : picked;
+    const script = tenant.current();
+    if (tenant.name !== '') this.#tenantOf.set(script, tenant.name);
+    const ctx = this.newContext(msg, rcv, 'request', script, tenant.name);
+    const busy = this.#tenantInFlight.get(tenant.name) ?? 0;
+    if (busy >= tenant.maxInFlight) {
+      // Kamailio has no equivalent: a tenant whose routes pile up (a slow database, a script
+      // awaiting forever) sheds its own load instead of eating the server's memory.
+      this.#log.warn(
+        { callId: msg.callId, tenant: tenant.name, inFlight: busy },
+        'tenant has too many routes in flight: 503',
+      );
+      if (msg.method !== 'ACK') {
+        await this.sendReply(ctx, 503, 'Service Unavailable', {
+          headers: [['Retry-After', '5']],
+        });
+      }
+      return;
+    }
     ctx.ext.set(MF_IN_KEY, msg.maxForwards);
     const key = msg.method === 'ACK' ? null : serverKey(msg);
     if (key !== null) {
@@ -220,6 +353,7 @@ export class SipServer implements CoreServices, ProxyHost {
       if (n > 0) tmState(ctx).precheck = true;
       this.#inflight.set(key, n + 1);
     }
+    this.#tenantInFlight.set(tenant.name, busy + 1);
     try {
       const outcome = await script.run(this.#opts.requestRoute ?? 'ksr_request_route', ctx);
       await this.#afterRoute(ctx, outcome, script);
@@ -229,14 +363,24 @@ export class SipServer implements CoreServices, ProxyHost {
         if (n <= 1) this.#inflight.delete(key);
         else this.#inflight.set(key, n - 1);
       }
+      const n = this.#tenantInFlight.get(tenant.name) ?? 1;
+      if (n <= 1) this.#tenantInFlight.delete(tenant.name);
+      else this.#tenantInFlight.set(tenant.name, n - 1);
     }
+  }
+
+  /** Request routes of a tenant running now ('' = the main script). */
+  inFlight(tenant: string): number {
+    return this.#tenantInFlight.get(tenant) ?? 0;
   }
 
   async #response(msg: SipMessage, rcv: ReceiveInfo): Promise<void> {
     const ct = this.transactionLayer.findClient(msg);
     if (ct) {
-      // The core reply route sees every reply first, as in Kamailio; then tm takes it.
-      const script = this.#opts.script();
+      // The core reply route sees every reply first, as in Kamailio; then tm takes it. It runs
+      // on the version (hence the tenant) that relayed the request.
+      const script =
+        ct.user instanceof ProxyBranch ? ct.user.txn.script : this.#tenants.main.current();
       const replyRoute = this.#opts.replyRoute ?? 'ksr_reply_route';
       if (script.hasFunction(replyRoute)) {
         const ctx = this.newContext(msg, rcv, 'reply', script);
@@ -254,10 +398,12 @@ export class SipServer implements CoreServices, ProxyHost {
     }
     const vias = msg.vias();
     if (vias.length < 2) return; // a response to a request we originated: nothing upstream yet
-    const script = this.#opts.script();
+    // A reply to a stateless relay carries nothing that names the tenant which relayed the
+    // request (the Via branch is a hash): the main script's reply route sees it.
+    const script = this.#tenants.main.current();
     const replyRoute = this.#opts.replyRoute ?? 'ksr_reply_route';
     if (script.hasFunction(replyRoute)) {
-      const ctx = this.newContext(msg, rcv, 'reply');
+      const ctx = this.newContext(msg, rcv, 'reply', script);
       const outcome = await script.run(replyRoute, ctx);
       this.#logOutcome(ctx, outcome, script);
       if (ctx.dropped || (outcome.kind === 'exit' && outcome.drop)) return;
@@ -285,11 +431,11 @@ export class SipServer implements CoreServices, ProxyHost {
     msg: SipMessage,
     rcv: ReceiveInfo,
     routeType: RouteType,
-    script: ScriptInstance<RouteContext> = this.#opts.script(),
+    script: ScriptInstance<RouteContext> = this.#tenants.main.current(),
+    tenant: string = this.#tenantOf.get(script) ?? '',
   ): RouteContext {
     const log = this.#log;
     const callId = msg.callId;
-    const tenant = this.#opts.tenant ?? '';
     return newRouteContext({
       msg,
       rcv,
@@ -351,6 +497,7 @@ export class SipServer implements CoreServices, ProxyHost {
   ): void {
     const base = {
       callId: ctx.msg.callId,
+      tenant: ctx.tenant,
       method: ctx.msg.method || undefined,
       script: script.file,
       version: script.version,
@@ -488,7 +635,7 @@ export class SipServer implements CoreServices, ProxyHost {
   ): Promise<boolean> {
     const name = this.#opts.onsendRoute ?? 'ksr_onsend_route';
     if (!script.hasFunction(name)) return true;
-    const sctx = this.newContext(out, ctx.rcv, 'onsend', script);
+    const sctx = this.newContext(out, ctx.rcv, 'onsend', script, ctx.tenant);
     const info: SendInfo = {
       transport: target.transport,
       ip: target.host,
@@ -513,6 +660,11 @@ export class SipServer implements CoreServices, ProxyHost {
 
   debugLevel(): number {
     return kamailioDebugLevel(this.#log.level);
+  }
+
+  tenantDomains(tenant: string): readonly string[] | null {
+    if (tenant === '') return null;
+    return this.#tenants.byName(tenant)?.domains ?? [];
   }
 
   listenSockets(): readonly string[] {

@@ -5,7 +5,15 @@
 import test from 'ava';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
-import { ConfigError, defaultConfig, loadConfigFile, parseConfig } from '../bin/config.ts';
+import {
+  ConfigError,
+  KNOWN_MODULES,
+  defaultConfig,
+  loadConfigFile,
+  parseConfig,
+} from '../bin/config.ts';
+import { builtinModules } from '../modules/index.ts';
+import { storageDeclarations } from '../bin/storage.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const defaults = defaultConfig(ROOT);
@@ -120,17 +128,78 @@ test('duplicate keys are refused', (t) => {
 
 test('tenants are parsed and validated', (t) => {
   const c = parse(
-    'tenants:\n  - name: acme\n    domains: [Acme.example]\n    script: acme.lua\n    limits: { cpu_ms: 20 }\n',
+    [
+      'trusted: true',
+      'tenants:',
+      '  - name: acme',
+      '    domains: [Acme.example]',
+      '    script: acme.lua',
+      '    limits: { cpu_ms: 20, max_suspended: 5 }',
+      '  - name: beta',
+      '    sockets: [udp:127.0.0.1:5070, "udp:[::1]:5070"]',
+      '    script: /srv/beta.py',
+      '    trusted: true',
+    ].join('\n'),
   );
+  t.true(c.trusted);
+  t.false(parse('').trusted, 'the main script is not trusted by default');
   t.deepEqual(c.tenants, [
     {
       name: 'acme',
       domains: ['acme.example'],
+      sockets: [],
       script: resolve('/etc/polysip/acme.lua'),
-      limits: { cpuMs: 20 },
-      modules: {},
+      limits: { cpuMs: 20, maxSuspended: 5 },
+      trusted: false,
+    },
+    {
+      name: 'beta',
+      domains: [],
+      sockets: ['udp:127.0.0.1:5070', 'udp:[::1]:5070'],
+      script: '/srv/beta.py',
+      limits: {},
+      trusted: true,
     },
   ]);
+  refused(
+    t,
+    'tenants:\n  - name: a\n    script: a.lua\n',
+    'tenants[0]',
+    2,
+    /needs a match rule: domains, sockets/,
+  );
+  refused(
+    t,
+    'tenants:\n  - { name: a, sockets: [udp:127.0.0.1:5070], script: a.lua }\n  - { name: b, sockets: [udp:127.0.0.1:5070], script: b.lua }\n',
+    'tenants[1].sockets',
+    3,
+    /already belongs to tenant "a"/,
+  );
+  refused(
+    t,
+    'tenants:\n  - name: a\n    sockets: [udp:127.0.0.1]\n    script: a.lua\n',
+    'tenants[0].sockets[0]',
+    3,
+    /proto:host:port/,
+  );
+  refused(
+    t,
+    'tenants:\n  - name: a\n    domains: [a.example]\n    script: a.rb\n',
+    'tenants[0].script',
+    4,
+    /\.lua, \.py or \.js/,
+  );
+  refused(
+    t,
+    'tenants:\n  - name: a\n    domains: [a.example]\n    script: a.lua\n    modules:\n      registrar: { max_expires: 60 }\n',
+    'tenants[0].modules',
+    6,
+    /per-tenant module parameters are not supported/,
+  );
+  refused(t, 'trusted: yes please\n', 'trusted', 1, /true or false/);
+  t.is(parse('dispatch: pick.lua\n').dispatch, resolve('/etc/polysip/pick.lua'));
+  t.is(parse('').dispatch, null);
+  refused(t, 'dispatch: pick.sh\n', 'dispatch', 1, /\.lua, \.py or \.js/);
   refused(t, 'tenants:\n  - name: acme\n    domains: [a]\n', 'tenants[0].script', 2, /missing/);
   refused(
     t,
@@ -146,6 +215,26 @@ test('tenants are parsed and validated', (t) => {
     2,
     /unknown key/,
   );
+});
+
+test('module names under modules: are checked, with the key and the line', (t) => {
+  refused(
+    t,
+    'modules:\n  registrar: { max_expires: 60 }\n  registar: { max_expires: 60 }\n',
+    'modules.registar',
+    3,
+    /unknown module \(known: .*registrar/,
+  );
+  t.notThrows(() => parse('modules:\n  topoh: { mask_key: k }\n  htable: { timer_interval: 5 }\n'));
+});
+
+test('the known module names are the modules polysip loads', (t) => {
+  const real = [
+    ...builtinModules.map((m) => m.name),
+    ...storageDeclarations().map((m) => m.name),
+    'topoh', // loaded by the composition root when it has parameters
+  ];
+  t.deepEqual([...KNOWN_MODULES].sort(), real.sort());
 });
 
 test('management off loopback needs a token', (t) => {

@@ -262,3 +262,39 @@ test('the file watcher (opt-in) reloads on save and refuses a broken save', asyn
     await f.app.stop();
   }
 });
+
+test('htable and pike functions are served on the management endpoint', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'polysip-mgmt-'));
+  const file = join(dir, 'route.lua');
+  // The script stores one item per request and counts the source with pike.
+  writeFileSync(
+    file,
+    'function ksr_request_route()\n' +
+      '  KSR.htable.sht_sets("mgmt", "seen", KSR.pv.get("$ci"))\n' +
+      '  KSR.pike.pike_check_req()\n' +
+      '  KSR.sl.sl_send_reply(200, "stored")\n' +
+      'end\n',
+  );
+  const app = await startPolysip({
+    listen: ['udp:127.0.0.1:0'],
+    script: file,
+    log: pino({ level: 'silent' }),
+    management: { listen: '127.0.0.1:0', token: null },
+    modparams: { htable: { htable: 'mgmt=>size=4' } },
+  });
+  const url = `http://127.0.0.1:${app.management!.port}/RPC`;
+  try {
+    t.is(await options(app), 'SIP/2.0 200 stored');
+    const got = (await rpcCall(url, 'htable.get', ['mgmt', 'seen'])) as unknown;
+    t.regex(JSON.stringify(got), new RegExp(`mgmt-${seq}@127\\.0\\.0\\.1`));
+    await rpcCall(url, 'htable.sets', ['mgmt', 'k', 'v']);
+    t.regex(JSON.stringify(await rpcCall(url, 'htable.dump', ['mgmt'])), /"k"[^}]*"v"/);
+    const err = await rpcCall(url, 'htable.get', ['no_such_table', 'k']).catch((e: unknown) => e);
+    t.true(err instanceof RpcError);
+    const top = (await rpcCall(url, 'pike.top', ['ALL'])) as { ip: string; status: string }[];
+    t.true(top.some((r) => r.ip === '127.0.0.1' && r.status === 'OK'), JSON.stringify(top));
+    t.deepEqual(await rpcCall(url, 'pike.top'), [], 'nothing is blocked');
+  } finally {
+    await app.stop();
+  }
+});

@@ -50,7 +50,12 @@ export interface CoreServices {
   forward(ctx: RouteContext, uri?: string | null): Promise<boolean>;
   /** Sends raw bytes to a SIP URI (KSR.corex.send_data). */
   sendData(uri: string, data: Buffer): Promise<boolean>;
-  /** Shared variables ($shv), visible to every message of the same tenant. */
+  /**
+   * The request domains a tenant owns (the only subscriber domains it may authenticate), or
+   * null for the main script (''), whose domains are not restricted.
+   */
+  tenantDomains?(tenant: string): readonly string[] | null;
+  /** Shared variables ($shv); the pv module keys them by tenant. */
   readonly sharedVars: Map<string, PvValue>;
   /** Current log level as a Kamailio debug number (KSR.get_debug). */
   debugLevel(): number;

@@ -7,6 +7,10 @@
  * cache (cache_ttl seconds, default 5 for async stores, 0 for sync ones) keeps the hot path in
  * memory and lets known users authenticate while the database restarts. A store failure is an
  * internal error: auth_check returns -1 and the following auth_challenge answers 500.
+ *
+ * Tenants: a tenant's route may authenticate (and test is_subscriber for) only users of the
+ * domains the tenant owns (ctx.core.tenantDomains); another domain's user is unknown to it
+ * (-3), so one tenant cannot check passwords against another's subscribers.
  */
 import type { RouteContext } from '../../core/api/context.ts';
 import type { KsrFunction, PolysipModule } from '../../core/api/module.ts';
@@ -47,6 +51,13 @@ export interface AuthDbOptions {
 
 const S = (v: string | number): string => String(v);
 const N = (v: string | number): number => Number(v);
+
+/** Whether the route's tenant owns subscriber `domain` (the main script owns every domain). */
+function ownsDomain(ctx: RouteContext, domain: string): boolean {
+  if (ctx.tenant === '') return true;
+  const owned = ctx.core.tenantDomains?.(ctx.tenant) ?? [];
+  return owned.includes(domain.toLowerCase());
+}
 
 export function createAuthDbModule(opts: AuthDbOptions): PolysipModule {
   const { store, auth } = opts;
@@ -114,6 +125,7 @@ export function createAuthDbModule(opts: AuthDbOptions): PolysipModule {
       auth.internalError(ctx, `subscriber lookup failed: ${(e as Error).message}`);
       return AUTH_ERROR;
     };
+    if (!ownsDomain(ctx, domain)) return AUTH_USER_UNKNOWN;
     let r: MaybePromise<Subscriber | null>;
     try {
       r = readSubscriber(user, domain);
@@ -160,7 +172,7 @@ export function createAuthDbModule(opts: AuthDbOptions): PolysipModule {
         } catch {
           return -1;
         }
-        if (!uri.user) return -1;
+        if (!uri.user || !ownsDomain(ctx, uri.host)) return -1;
         let r: MaybePromise<Subscriber | null>;
         try {
           r = readSubscriber(uri.user, uri.host.toLowerCase());

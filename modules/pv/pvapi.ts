@@ -805,11 +805,15 @@ def('var', (param, index, spec) => {
 def('shv', (param, index, spec) => {
   if (!param) throw new PvNameError(`"${spec}" needs a name`);
   if (index) throw new PvNameError(`"${spec}" takes no index`);
+  // One table for all tenants; a tenant's names are keyed under "\0TENANT\0" so no tenant
+  // can spell another's (a script string may hold \0, but cannot change its own ctx.tenant).
   const name = param;
+  const key = (ctx: RouteContext): string =>
+    ctx.tenant === '' ? name : `\0${ctx.tenant}\0${name}`;
   return {
-    get: (ctx) => ctx.core.sharedVars.get(name) ?? 0,
+    get: (ctx) => ctx.core.sharedVars.get(key(ctx)) ?? 0,
     set: (ctx, v) => {
-      ctx.core.sharedVars.set(name, v ?? 0);
+      ctx.core.sharedVars.set(key(ctx), v ?? 0);
       return true;
     },
   };

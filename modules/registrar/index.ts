@@ -91,13 +91,13 @@ export function createRegistrarModule(opts: RegistrarOptions): PolysipModule {
       'unregister',
       [str('_dtable'), str('_uri')],
       'Removes every contact of the AoR of the URI; 1 done, -1 bad URI.',
-      (_ctx, _t, u) => unregister(deps, S(u), null),
+      (ctx, _t, u) => unregister(deps, ctx.tenant, S(u), null),
     ),
     fn(
       'unregister_ruid',
       [str('_dtable'), str('_uri'), str('_ruid')],
       'Removes the contact with that ruid from the AoR; 1 removed, -1 not found.',
-      (_ctx, _t, u, r) => unregister(deps, S(u), S(r)),
+      (ctx, _t, u, r) => unregister(deps, ctx.tenant, S(u), S(r)),
     ),
     fn(
       'reg_fetch_contacts',

@@ -25,9 +25,10 @@ function parsed(uri: string): SipUri | null {
   }
 }
 
-function keyOf(usrloc: Usrloc, uri: SipUri): string | null {
+/** The AoR key in the location table of the route's tenant. */
+function keyOf(usrloc: Usrloc, uri: SipUri, tenant: string): string | null {
   if (uri.user === null || uri.user === '') return null;
-  return usrloc.aorKey(uri.user, uri.host);
+  return usrloc.aorKey(uri.user, uri.host, tenant);
 }
 
 /** Where a binding is reached: its first Path hop, its source over a stream, or its Contact. */
@@ -61,7 +62,7 @@ function toBranch(b: LocationRecord, params: RegistrarParams): BranchEntry {
 
 /** Live bindings allowed for this method; null = none registered, [] = none allowed. */
 function candidates(deps: LookupDeps, ctx: RouteContext, uri: SipUri): LocationRecord[] | null {
-  const key = keyOf(deps.usrloc, uri);
+  const key = keyOf(deps.usrloc, uri, ctx.tenant);
   if (key === null) return null;
   const all = deps.usrloc.get(key);
   if (all.length === 0) return null;
@@ -129,14 +130,19 @@ export function lookupBranches(deps: LookupDeps, ctx: RouteContext): number {
 export function registered(deps: LookupDeps, ctx: RouteContext, uriText: string | null): number {
   const uri = parsed(uriText ?? ctx.msg.ruri);
   if (!uri) return -1;
-  const key = keyOf(deps.usrloc, uri);
+  const key = keyOf(deps.usrloc, uri, ctx.tenant);
   return key !== null && deps.usrloc.get(key).length > 0 ? 1 : -1;
 }
 
-export function unregister(deps: LookupDeps, uriText: string, ruid: string | null): number {
+export function unregister(
+  deps: LookupDeps,
+  tenant: string,
+  uriText: string,
+  ruid: string | null,
+): number {
   const uri = parsed(uriText);
   if (!uri) return -1;
-  const key = keyOf(deps.usrloc, uri);
+  const key = keyOf(deps.usrloc, uri, tenant);
   if (key === null) return -1;
   if (ruid === null) {
     deps.usrloc.removeAor(key);
@@ -172,10 +178,12 @@ export function fetchContacts(
 ): number {
   const uri = parsed(uriText);
   if (!uri) return -1;
-  const key = keyOf(deps.usrloc, uri);
+  const key = keyOf(deps.usrloc, uri, ctx.tenant);
   if (key === null) return -1;
   const contacts = deps.usrloc.get(key);
-  profiles(ctx).set(profile, { aor: key, domain: uri.host.toLowerCase(), contacts });
+  // The profile shows the AoR as the script wrote it, without the tenant prefix.
+  const aor = deps.usrloc.aorKey(uri.user, uri.host);
+  profiles(ctx).set(profile, { aor, domain: uri.host.toLowerCase(), contacts });
   return contacts.length > 0 ? 1 : -1;
 }
 

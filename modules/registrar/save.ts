@@ -120,12 +120,12 @@ function formatQ(q: number): string {
 }
 
 /** AoR key of a To (or given) URI; a Refusal when it is not a SIP/SIPS URI. */
-export function aorOf(usrloc: Usrloc, uri: SipUri | null): string | Refusal {
+export function aorOf(usrloc: Usrloc, uri: SipUri | null, tenant = ''): string | Refusal {
   if (!uri || (uri.scheme !== 'sip' && uri.scheme !== 'sips')) {
     return new Refusal(400, 'Bad To: AoR must be a SIP or SIPS URI', -1);
   }
   if (uri.user === null || uri.user === '') return new Refusal(400, 'Bad To: no user', -1);
-  return usrloc.aorKey(uri.user, uri.host);
+  return usrloc.aorKey(uri.user, uri.host, tenant);
 }
 
 export interface SaveDeps {
@@ -175,7 +175,7 @@ function plan(
   const msg = ctx.msg;
   const now = usrloc.now();
   const toUri = aorUri !== null ? parseUri(aorUri) : (msg.to()?.uri ?? null);
-  const aor = aorOf(usrloc, toUri);
+  const aor = aorOf(usrloc, toUri, ctx.tenant);
   if (aor instanceof Refusal) throw aor;
 
   const star = msg.contactStar();

@@ -68,10 +68,15 @@ export class Usrloc {
     this.#timer.unref();
   }
 
-  /** The AoR key of a URI's user and host: escaped (a %00 user is kept whole), domain lower-cased. */
-  aorKey(user: string | null, host: string): string {
+  /**
+   * The AoR key of a URI's user and host: escaped (a %00 user is kept whole), domain
+   * lower-cased. A tenant's keys start with `TENANT/` (a tenant name has no `/`, an escaped
+   * user never starts with one), so one tenant's bindings are invisible to another's lookups.
+   */
+  aorKey(user: string | null, host: string, tenant = ''): string {
     const u = escape(user ?? '', USER_SAFE);
-    return this.useDomain ? `${u}@${host.toLowerCase()}` : u;
+    const key = this.useDomain ? `${u}@${host.toLowerCase()}` : u;
+    return tenant === '' ? key : `${tenant}/${key}`;
   }
 
   now(): number {
