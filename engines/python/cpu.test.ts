@@ -85,6 +85,22 @@ test.serial('the budget counts Python time, not time waiting for async KSR calls
   t.deepEqual(ctx.log, ['done']);
 });
 
+test.serial(
+  'the budget does not count the SIP thread being busy before it picks a KSR call up',
+  async (t) => {
+    const ctx = toyCtx();
+    const route = s.run('quick', ctx);
+    // The worker starts the route and blocks in its first KSR call while this thread is held
+    // for 4 budgets: that wait is the host's, not the guest's.
+    const until = performance.now() + BUDGET_MS * 4;
+    while (performance.now() < until) {
+      // busy SIP thread
+    }
+    t.deepEqual(await route, { kind: 'returned' });
+    t.deepEqual(ctx.log, ['still serving 2']);
+  },
+);
+
 test.serial('wasm memory above the limit recycles the worker', async (t) => {
   // Growing wasm memory by 80 MB takes longer than 50 ms: a wider CPU budget here.
   const m = await loadPythonScript<ToyCtx>({

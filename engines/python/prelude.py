@@ -37,9 +37,30 @@ class Msg:
         return "<polysip msg>"
 
 
+# Host call indexes that are not KSR functions (script.ts).
+_FN_LOG = -3
+# Host status of a call with a wrong argument (app_python3: logged, the call returns False).
+_ST_ARG_ERROR = 7
+
+
+def _caller_line():
+    """The line of the script that made the current KSR call (None outside the script)."""
+    f = sys._getframe(1)
+    while f is not None:
+        if f.f_code.co_filename == _FILE:
+            return f.f_lineno
+        f = f.f_back
+    return None
+
+
 def _install(host, status, message, opaque, log, exports_json):
     """Builds the KSR module from [[module, name, index], ...]."""
     exports = json.loads(exports_json)
+
+    def script_error(text):
+        # To the route's script log, like other script errors, with file:line.
+        line = _caller_line()
+        host(_FN_LOG, _FILE + ":" + (str(line) if line is not None else "?") + ": " + text)
 
     def raise_status(s, label):
         if s == 1:
@@ -79,6 +100,9 @@ def _install(host, status, message, opaque, log, exports_json):
             r = host(idx, *args)
             if r is None:
                 s = status()
+                if s == _ST_ARG_ERROR:
+                    script_error(message())
+                    return False
                 if s:
                     raise_status(s, label)
             return r
@@ -125,7 +149,7 @@ def _install(host, status, message, opaque, log, exports_json):
         if _STATE[0]:
             raise _RouteExit()
         if type(name) is not str:
-            log("KSR.route: argument 1 (name) must be a string, got " + type(name).__name__)
+            script_error("KSR.route: argument 1 (name) must be a string, got " + type(name).__name__)
             return False
         fn = _lookup(name)
         if fn is None:

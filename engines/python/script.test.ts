@@ -144,19 +144,19 @@ test.serial('KSR return kinds keep their KEMI types (void is 0, as app_python3)'
 });
 
 test.serial(
-  'arguments are strict: a wrong type is logged and the call returns False',
+  'arguments are strict: a wrong type is logged with file:line and the call returns False',
   async (t) => {
     logs.length = 0;
     const { out, log } = await logOf('strict');
     t.deepEqual(out, { kind: 'returned' });
     t.deepEqual(log, ['False', 'False', 'False', 'False', 'False', 'False', 'string:s|number:1']);
     t.deepEqual(logs, [
-      `${FILE}: KSR.t.add: argument 1 (a) must be an int, got string "5"`,
-      `${FILE}: KSR.t.add: argument 1 (a) must be an int, got float 1.5`,
-      `${FILE}: KSR.t.add: argument 2 (b) is missing (expected an int)`,
-      `${FILE}: KSR.t.add: takes 2 arguments, got 3`,
-      `${FILE}: KSR.t.echo: argument 1 (s) must be a string, got list`,
-      `${FILE}: KSR.t.add: argument 2 (b) must be an int, got number 1180591620717411303424`,
+      `${FILE}:12: KSR.t.add: argument 1 (a) must be an int, got string "5"`,
+      `${FILE}:13: KSR.t.add: argument 1 (a) must be an int, got float 1.5`,
+      `${FILE}:14: KSR.t.add: argument 2 (b) is missing (expected an int)`,
+      `${FILE}:15: KSR.t.add: takes 2 arguments, got 3`,
+      `${FILE}:16: KSR.t.echo: argument 1 (s) must be a string, got list`,
+      `${FILE}:17: KSR.t.add: argument 2 (b) must be an int, got number 1180591620717411303424`,
     ]);
   },
 );

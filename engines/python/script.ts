@@ -7,9 +7,10 @@
  * threaded and KSR calls block it). A KSR call crosses to the main thread through the host
  * channel; the implementation runs there with the route's ctx and may return a Promise: the
  * worker waits, the SIP thread keeps serving, and later routes of this instance wait in the
- * queue (bounded by `limits.maxSuspended`). The CPU budget counts only the time Python runs
- * (paused during host calls); at the deadline the interrupt buffer raises KeyboardInterrupt,
- * and a script that swallows it is terminated one budget later and its worker respawned.
+ * queue (bounded by `limits.maxSuspended`). The CPU budget counts only the time Python runs:
+ * the worker clocks its waits on the host (including the SIP thread's delay in picking a call
+ * up); at the deadline the interrupt buffer raises KeyboardInterrupt, and a script that swallows
+ * it is terminated one budget later (wall clock) and its worker respawned.
  *
  * Nested routes: a KSR call may run another route of the same script before it returns
  * (t_relay runs the branch route, a forward the onsend route). The worker is blocked in that
@@ -20,6 +21,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { MessageChannel, Worker } from 'node:worker_threads';
@@ -36,7 +38,14 @@ import {
 import { createChannelBuffers, HostDispatcher } from '../isolate/channel.ts';
 import { convertArgs, convertReturn, ksrName, type GuestArg } from '../ksr/convert.ts';
 import { buildKsrTree } from '../ksr/tree.ts';
-import type { FromWorker, PyAnswer, ToWorker, WorkerInit } from './protocol.ts';
+import {
+  wasmApi,
+  type FromWorker,
+  type PyAnswer,
+  type ToWorker,
+  type WasmModule,
+  type WorkerInit,
+} from './protocol.ts';
 
 /** Wasm memory ceiling when the limits do not set one: Pyodide starts at about 30 MB. */
 export const DEFAULT_PYTHON_MEMORY = 256 << 20;
@@ -55,6 +64,10 @@ const ST_ABORTED = 5;
 const ST_NESTED = 6;
 /** The worker's host call that ends a nested route: args [id, result]. */
 const FN_NESTED_DONE = -2;
+/** The worker's host call that writes a script error line (with file:line) to the route's log. */
+const FN_LOG = -3;
+/** A KSR call with a wrong argument: [ST_ARG_ERROR, message]; Python logs it, gets False. */
+const ST_ARG_ERROR = 7;
 
 export interface PythonScriptOptions<Ctx> {
   readonly file: string;
@@ -78,15 +91,25 @@ const BOOT = new URL('./worker-boot.mjs', import.meta.url);
  */
 let snapshot: Promise<SharedArrayBuffer | null> | null = null;
 
+/** Pyodide's wasm compiled once for the process; every worker instantiates this module. */
+let wasm: Promise<{ module: WasmModule; bytes: number }> | null = null;
+
+function pyodideWasm(): Promise<{ module: WasmModule; bytes: number }> {
+  wasm ??= (async () => {
+    const bytes = await readFile(`${INDEX_URL}pyodide.asm.wasm`);
+    return { module: await wasmApi().compile(bytes), bytes: bytes.byteLength };
+  })();
+  wasm.catch(() => (wasm = null));
+  return wasm;
+}
+
 interface Job<Ctx> {
   readonly id: number;
   readonly fn: string;
   readonly ctx: Ctx;
   readonly arg: string | undefined;
   readonly resolve: (o: RouteOutcome) => void;
-  /** CPU budget left (ms), the clock while Python runs, and its timer. */
-  left: number;
-  since: number;
+  /** The CPU budget's timer (see "CPU budget" below). */
   timer: NodeJS.Timeout | null;
   grace: NodeJS.Timeout | null;
   aborted: boolean;
@@ -111,6 +134,8 @@ interface Loaded {
 class Incarnation {
   readonly worker: Worker;
   readonly interrupt: Int32Array;
+  /** [route start, host wait total, wait start] in epoch ms, written by the worker. */
+  readonly clock: Float64Array;
   readonly dispatcher: HostDispatcher;
   readonly loaded: Promise<Loaded>;
   dead = false;
@@ -119,9 +144,8 @@ class Incarnation {
   heap = 0;
 
   constructor(
-    init: Omit<WorkerInit, 'interrupt' | 'channel' | 'port'>,
+    init: Omit<WorkerInit, 'interrupt' | 'clock' | 'channel' | 'port'>,
     handler: (routeId: number, fnIndex: number, args: unknown[]) => unknown,
-    hooks: { onCallStart: () => void; onCallEnd: () => void },
     onMessage: (m: FromWorker) => void,
     onExit: (why: string) => void,
   ) {
@@ -129,7 +153,9 @@ class Incarnation {
     const { port1, port2 } = new MessageChannel();
     const interrupt = new SharedArrayBuffer(8);
     this.interrupt = new Int32Array(interrupt);
-    const data: WorkerInit = { ...init, interrupt, channel, port: port2 };
+    const clock = new SharedArrayBuffer(3 * Float64Array.BYTES_PER_ELEMENT);
+    this.clock = new Float64Array(clock);
+    const data: WorkerInit = { ...init, interrupt, clock, channel, port: port2 };
     this.worker = new Worker(BOOT, {
       workerData: data,
       transferList: [port2],
@@ -137,7 +163,7 @@ class Incarnation {
       stdin: false,
       resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 16 },
     });
-    this.dispatcher = new HostDispatcher(channel, port1, handler, hooks);
+    this.dispatcher = new HostDispatcher(channel, port1, handler);
     this.loaded = new Promise<Loaded>((res, rej) => {
       this.worker.on('message', (m: FromWorker) => {
         if (m.t === 'loaded') {
@@ -278,8 +304,6 @@ export class PythonScript<Ctx> implements ScriptInstance<Ctx> {
       ctx,
       arg,
       resolve,
-      left: this.#limits.cpuMs,
-      since: 0,
       timer: null,
       grace: null,
       aborted: false,
@@ -390,6 +414,7 @@ export class PythonScript<Ctx> implements ScriptInstance<Ctx> {
   /** Starts a worker and loads the script; `first`: load errors become ScriptLoadError. */
   async #spawn(first: boolean): Promise<void> {
     const t0 = performance.now();
+    const compiled = await pyodideWasm();
     let snap: SharedArrayBuffer | null = null;
     let makeSnapshot = false;
     if (snapshot === null) {
@@ -403,6 +428,8 @@ export class PythonScript<Ctx> implements ScriptInstance<Ctx> {
     const inc = new Incarnation(
       {
         indexURL: INDEX_URL,
+        wasm: compiled.module,
+        wasmBytes: compiled.bytes,
         snapshot: snap,
         makeSnapshot,
         hostTimeoutMs: HOST_TIMEOUT_MS,
@@ -411,7 +438,6 @@ export class PythonScript<Ctx> implements ScriptInstance<Ctx> {
         exports: this.#decls.map((d) => ({ module: d.module, name: d.name })),
       },
       (routeId, fnIndex, args) => this.#hostCall(routeId, fnIndex, args),
-      { onCallStart: () => this.#pause(), onCallEnd: () => this.#resume() },
       (m) => {
         if (m.t === 'print') this.#print(m.text);
         else if (m.t === 'log') this.#log(`${this.file}: ${m.text}`);
@@ -539,7 +565,7 @@ export class PythonScript<Ctx> implements ScriptInstance<Ctx> {
     Atomics.store(inc.interrupt, 0, 0);
     const m: ToWorker = { t: 'run', id: job.id, fn: job.fn, arg: job.arg };
     inc.worker.postMessage(m);
-    this.#resume();
+    this.#arm(job, this.#limits.cpuMs);
   }
 
   #done(inc: Incarnation, id: number, result: string | number | null, heap: number): void {
@@ -588,32 +614,35 @@ export class PythonScript<Ctx> implements ScriptInstance<Ctx> {
   }
 
   // -------------------------------------------------------------------------------------------
-  // CPU budget: a wall-clock timer that runs only while Python runs (not during host calls).
+  // CPU budget: guest time only. The worker keeps the clock (protocol.ts `clock`): when the
+  // route started and how long it has waited on the host, so neither the SIP thread's delay in
+  // picking a KSR call up nor the call itself counts. One timer per route, set to the budget
+  // left; when it fires early (the route waited on the host meanwhile) it is set again.
 
-  #resume(): void {
-    const job = this.#running;
-    if (job === null || job.aborted) return;
-    job.since = performance.now();
-    job.timer = setTimeout(() => this.#deadline(job), Math.max(0, job.left));
+  #arm(job: Job<Ctx>, ms: number): void {
+    job.timer = setTimeout(() => this.#deadline(job), Math.max(1, Math.ceil(ms)));
   }
 
-  #pause(): void {
-    const job = this.#running;
-    if (job === null || job.timer === null) return;
-    clearTimeout(job.timer);
-    job.timer = null;
-    job.left -= performance.now() - job.since;
+  /** Guest time (ms) of the route the worker is running now. */
+  static #guestMs(clock: Float64Array): number {
+    const now = performance.timeOrigin + performance.now();
+    const waiting = clock[2]! > 0 ? now - clock[2]! : 0;
+    return now - clock[0]! - clock[1]! - waiting;
   }
 
   #deadline(job: Job<Ctx>): void {
     const inc = this.#inc;
-    if (this.#running !== job || inc === null) return;
+    job.timer = null;
+    if (this.#running !== job || inc === null || job.aborted) return;
     if (Atomics.load(inc.interrupt, 1) !== job.id) {
       // The worker has not picked the route up yet (its event loop was busy): the budget
       // starts when Python does.
-      job.left = this.#limits.cpuMs;
-      job.timer = null;
-      this.#resume();
+      this.#arm(job, this.#limits.cpuMs);
+      return;
+    }
+    const left = this.#limits.cpuMs - PythonScript.#guestMs(inc.clock);
+    if (left > 0.5) {
+      this.#arm(job, left);
       return;
     }
     job.aborted = true;
@@ -642,6 +671,10 @@ export class PythonScript<Ctx> implements ScriptInstance<Ctx> {
     if (fnIndex === FN_NESTED_DONE) return this.#nestedDone(routeId, args);
     const job = this.#top();
     if (job === null || job.id !== routeId) throw new Error('KSR call outside of a route');
+    if (fnIndex === FN_LOG) {
+      this.#scriptError(job.ctx, String(args[0]));
+      return [ST_OK, null];
+    }
     if (this.#running!.aborted) return [ST_ABORTED, null];
     const decl = this.#decls[fnIndex];
     if (decl === undefined) throw new Error(`unknown KSR function #${fnIndex}`);
@@ -649,9 +682,9 @@ export class PythonScript<Ctx> implements ScriptInstance<Ctx> {
     try {
       conv = convertArgs(decl, args as GuestArg[], 'strict');
     } catch (e) {
-      // app_python3: a wrong argument type is logged and the call returns False.
-      this.#log(`${this.file}: ${(e as Error).message}`);
-      return [ST_OK, false];
+      // app_python3: a wrong argument type is logged and the call returns False. The worker
+      // adds the script line and logs it through FN_LOG.
+      return [ST_ARG_ERROR, (e as Error).message];
     }
     let r: HostValue | void | Promise<HostValue | void>;
     job.calling = true;
@@ -689,6 +722,19 @@ export class PythonScript<Ctx> implements ScriptInstance<Ctx> {
       );
     }
     return [ST_OK, convertReturn(decl, r, 'strict')];
+  }
+
+  /**
+   * A script error line (`file:line: text`) to the route's script log when the ctx has one
+   * (RouteContext.log: the app log with the call's fields), else to the engine's `log` option.
+   */
+  #scriptError(ctx: Ctx, text: string): void {
+    const log = (ctx as { log?: unknown } | null)?.log;
+    if (typeof log === 'function') {
+      (log as (level: 'err', text: string) => void)('err', text);
+    } else {
+      this.#log(text);
+    }
   }
 
   #disposedOutcome(): RouteOutcome {

@@ -4,10 +4,11 @@
  * the main thread runs the implementation with the route's ctx.
  */
 import { readFileSync } from 'node:fs';
+import Module from 'node:module';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { loadPyodide, type PyodideAPI } from 'pyodide';
 import { HostClient, type ChannelBuffers } from '../isolate/channel.ts';
-import type { FromWorker, ToWorker, WorkerInit } from './protocol.ts';
+import { wasmApi, type FromWorker, type ToWorker, type WorkerInit } from './protocol.ts';
 
 type PyFn = ((...args: unknown[]) => unknown) & { destroy?: () => void };
 
@@ -15,6 +16,8 @@ type PyFn = ((...args: unknown[]) => unknown) & { destroy?: () => void };
 const ST_NESTED = 6;
 /** The host call that ends a nested route: [id, result]. */
 const FN_NESTED_DONE = -2;
+/** The host's answer to a call with a wrong argument: [ST_ARG_ERROR, message] (script.ts). */
+const ST_ARG_ERROR = 7;
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -23,9 +26,33 @@ function post(m: FromWorker, transfer?: ArrayBuffer[]): void {
   port.postMessage(m, transfer);
 }
 
+/**
+ * Pyodide compiles pyodide.asm.wasm itself in every worker (tens of MB of machine code each):
+ * while it loads, its instantiation of those bytes takes the module the main thread compiled
+ * once instead.
+ */
+function useSharedWasm(): () => void {
+  const wasm = wasmApi();
+  const instantiate = wasm.instantiate;
+  wasm.instantiate = async (src: unknown, imports?: object): Promise<unknown> => {
+    if (
+      (src instanceof ArrayBuffer || ArrayBuffer.isView(src)) &&
+      src.byteLength === init.wasmBytes
+    ) {
+      const instance = await instantiate.call(wasm, init.wasm, imports);
+      return { instance, module: init.wasm };
+    }
+    return instantiate.call(wasm, src, imports);
+  };
+  return () => {
+    wasm.instantiate = instantiate;
+  };
+}
+
 async function start(): Promise<void> {
   const t0 = performance.now();
   const snapshot = init.snapshot === null ? undefined : new Uint8Array(init.snapshot);
+  const restoreWasm = useSharedWasm();
   const py = await loadPyodide({
     indexURL: init.indexURL,
     // `import js` must not reach this worker's globals.
@@ -36,7 +63,7 @@ async function start(): Promise<void> {
     ...(snapshot === undefined
       ? { _makeSnapshot: init.makeSnapshot }
       : { _loadSnapshot: snapshot }),
-  });
+  }).finally(restoreWasm);
   if (snapshot === undefined && init.makeSnapshot) {
     const bytes = py.makeMemorySnapshot();
     const copy = bytes.slice().buffer;
@@ -47,6 +74,20 @@ async function start(): Promise<void> {
   py.setInterruptBuffer(new Int32Array(init.interrupt, 0, 1));
   /** The route Python is running now (0: none): the main thread's CPU clock needs it. */
   const running = new Int32Array(init.interrupt, 4, 1);
+  /** [route start, host wait total, wait start]: the guest CPU clock (protocol.ts). */
+  const clock = new Float64Array(init.clock);
+  const now = (): number => performance.timeOrigin + performance.now();
+  /** A blocking host call, its wait kept off the route's CPU budget. */
+  const call = (idx: number, args: unknown[]): unknown => {
+    const t0 = now();
+    clock[2] = t0;
+    try {
+      return client.callHostSync(idx, args);
+    } finally {
+      clock[1] = clock[1]! + (now() - t0);
+      clock[2] = 0;
+    }
+  };
 
   const client = new HostClient(
     init.channel as ChannelBuffers,
@@ -60,7 +101,7 @@ async function start(): Promise<void> {
     status = 0;
     let r: unknown;
     try {
-      r = client.callHostSync(idx, args);
+      r = call(idx, args);
       // While the call waits, the host may have a nested route run (branch, onsend): run it on
       // top of the Python stack, report it, and go on waiting.
       while ((r as [number, unknown])[0] === ST_NESTED && runNested !== null) {
@@ -73,7 +114,7 @@ async function start(): Promise<void> {
         } finally {
           client.routeId = outer;
         }
-        r = client.callHostSync(FN_NESTED_DONE, [id, result ?? null]);
+        r = call(FN_NESTED_DONE, [id, result ?? null]);
       }
     } catch (e) {
       status = 1;
@@ -83,6 +124,7 @@ async function start(): Promise<void> {
     const [s, v] = r as [number, unknown];
     if (s !== 0) {
       status = s;
+      if (s === ST_ARG_ERROR) message = String(v);
       return undefined;
     }
     // A JS null would become `jsnull` in Python, not None.
@@ -114,6 +156,9 @@ async function start(): Promise<void> {
   port.on('message', (m: ToWorker) => {
     if (m.t !== 'run') return;
     client.routeId = m.id;
+    clock[1] = 0;
+    clock[2] = 0;
+    clock[0] = now();
     Atomics.store(running, 0, m.id);
     const r = run(m.fn, m.arg ?? '', m.arg !== undefined) as string | number | undefined;
     Atomics.store(running, 0, 0);
@@ -143,6 +188,7 @@ function warmUp(pyWarm: PyFn, host: (idx: number, ...args: unknown[]) => unknown
  * tested in `sandbox.test.ts`.
  */
 function lockDown(py: PyodideAPI): void {
+  closeNetwork(py);
   for (const name of ['js', 'pyodide_js']) {
     try {
       py.unregisterJsModule(name);
@@ -202,6 +248,72 @@ function lockDown(py: PyodideAPI): void {
       // non-configurable in this Node version: leave it
     }
   }
+}
+
+/** Emscripten's errno numbers (not Linux's): what a refused socket() returns to libc. */
+const EMSCRIPTEN_EACCES = 2;
+/** Node modules a script worker never needs once Pyodide is up: network, processes, threads. */
+const DENIED_MODULES = new Set([
+  'ws',
+  'net',
+  'tls',
+  'dgram',
+  'dns',
+  'http',
+  'https',
+  'http2',
+  'child_process',
+  'cluster',
+  'inspector',
+  'worker_threads',
+]);
+
+interface EmscriptenNet {
+  readonly FS: { readonly ErrnoError: new (errno: number) => Error };
+  readonly SOCKFS: Record<string, unknown> & { websocket_sock_ops: Record<string, unknown> };
+  readonly API: Record<string, unknown>;
+}
+
+/**
+ * Closes the network at the host side of the guest boundary, whatever Python imports (socket,
+ * urllib, http.client, asyncio, ctypes calling libc): every socket() syscall of the Emscripten
+ * runtime ends in SOCKFS.createSocket, which in Node would open a WebSocket (a real TCP
+ * connection) through the `ws` package. That entry, the peer/connect/listen operations behind
+ * it and Pyodide's NodeSockFS installer are replaced by refusals that cannot be reassigned;
+ * `require` of network and process modules fails in this thread; the `require` Pyodide leaves
+ * on globalThis (fs, crypto, ws, child_process) is removed.
+ */
+function closeNetwork(py: PyodideAPI): void {
+  const m = (py as unknown as { _module: EmscriptenNet })._module;
+  const refuse = (): never => {
+    throw new m.FS.ErrnoError(EMSCRIPTEN_EACCES);
+  };
+  const seal = (o: Record<string, unknown>, name: string, value: unknown): void => {
+    Object.defineProperty(o, name, { value, writable: false, configurable: false });
+  };
+  seal(m.SOCKFS, 'createSocket', refuse);
+  for (const op of ['createPeer', 'connect', 'listen', 'sendmsg', 'bind']) {
+    seal(m.SOCKFS.websocket_sock_ops, op, refuse);
+  }
+  seal(m.API, 'initializeNodeSockFS', () =>
+    Promise.reject(new Error('sockets are disabled in polysip script workers')),
+  );
+  const loader = Module as unknown as {
+    _load: (request: string, parent: unknown, isMain: boolean) => unknown;
+  };
+  const load = loader._load;
+  seal(
+    loader as unknown as Record<string, unknown>,
+    '_load',
+    function (this: unknown, request: string, parent: unknown, isMain: boolean): unknown {
+      const bare = request.startsWith('node:') ? request.slice(5) : request;
+      if (DENIED_MODULES.has(bare) || DENIED_MODULES.has(bare.split('/')[0]!)) {
+        throw new Error(`module '${request}' is not available in polysip script workers`);
+      }
+      return load.call(this, request, parent, isMain);
+    },
+  );
+  seal(globalThis as unknown as Record<string, unknown>, 'require', undefined);
 }
 
 start().catch((e: unknown) => {
