@@ -14,6 +14,7 @@ import {
 import { loadLuaScript } from '../engines/lua/index.ts';
 import { loadPythonScript } from '../engines/python/index.ts';
 import { loadJsScript } from '../engines/js/index.ts';
+import { loadIsolatedScript } from '../engines/placement/isolated.ts';
 
 /**
  * `in-thread`: the interpreter runs in the SIP thread (the operator's trusted script; fastest).
@@ -26,17 +27,24 @@ export async function loadScript(
   registry: ExportRegistry<RouteContext>,
   limits: Partial<ScriptLimits> | undefined,
   version: number,
-  _placement: Placement = 'in-thread',
+  placement: Placement = 'in-thread',
 ): Promise<ScriptInstance<RouteContext>> {
   const path = resolve(file);
   const common = { file: path, registry, limits: { ...DEFAULT_LIMITS, ...limits }, version };
+  const isolated = placement === 'isolated';
   switch (extname(path)) {
     case '.lua':
-      return loadLuaScript<RouteContext>(common);
+      return isolated
+        ? loadIsolatedScript<RouteContext>({ ...common, engine: 'lua' })
+        : loadLuaScript<RouteContext>(common);
     case '.js':
-      return loadJsScript<RouteContext>(common);
+      return isolated
+        ? loadIsolatedScript<RouteContext>({ ...common, engine: 'js' })
+        : loadJsScript<RouteContext>(common);
     case '.py':
-      // Pyodide cannot be sandboxed in-process: the engine runs it in a worker thread.
+      // Always isolated, whatever was asked: Pyodide cannot be sandboxed in-process (its guest
+      // reaches the host realm through `import js` and friends), so the engine itself runs it in
+      // a worker thread. 'in-thread' is not an error here, just impossible for Python.
       return loadPythonScript<RouteContext>(common);
     default:
       throw new ScriptLoadError(

@@ -91,7 +91,7 @@ program
           listen: opts.listen.length > 0 ? opts.listen : cfg.listen,
           aliases: opts.alias.length > 0 ? opts.alias : cfg.aliases,
           script: opts.script ?? cfg.script,
-          placement: opts.trusted ? 'in-thread' : 'isolated',
+          placement: (opts.trusted ?? cfg.trusted) ? 'in-thread' : 'isolated',
           logLevel: opts.logLevel ?? cfg.logLevel,
           allowDestinations: allow ? [...allow] : undefined,
           limits: opts.cpuMs ? { ...cfg.limits, cpuMs: opts.cpuMs } : cfg.limits,
@@ -101,6 +101,7 @@ program
           selftest: cfg.selftest,
           watch: opts.watch ?? cfg.watch,
           tenants: cfg.tenants,
+          dispatch: cfg.dispatch,
           management: management.listen
             ? { listen: management.listen, token: management.token }
             : null,
@@ -115,11 +116,8 @@ program
             'management listening',
           );
         }
-        if (cfg.tenants.length > 0) {
-          announce.warn(
-            { tenants: cfg.tenants.map((t) => t.name) },
-            'tenants are validated but not routed yet: every request runs the main script',
-          );
+        if (app.tenants.size > 0) {
+          announce.info({ tenants: [...app.tenants.keys()] }, 'tenants routed');
         }
         let stopping = false;
         const stop = (signal: string): void => {
@@ -135,6 +133,8 @@ program
         process.on('SIGINT', () => stop('SIGINT'));
         process.on('SIGHUP', () => {
           void app.scripts.reload();
+          for (const t of app.tenants.values()) void t.scripts.reload();
+          void app.dispatch?.reload();
         });
       } catch (e) {
         process.stderr.write(`polysip: ${(e as Error).message}\n`);

@@ -71,14 +71,12 @@ rows.push([
   'js in-thread',
   await measure(await loadJsScript({ file: '/b.js', source: JS, registry }), routes),
 ]);
-// JS isolated hangs on its first route in this tree (see isolated.test.ts): opt in with BENCH_JS_ISOLATED=1.
-if (process.env.BENCH_JS_ISOLATED === '1')
-  rows.push([
-    'js isolated',
-    await measure(
-      await loadIsolatedScript({ file: '/b.js', source: JS, registry, engine: 'js' }),
-      routes,
-    ),
-  ]);
+rows.push([
+  'js isolated',
+  await measure(
+    await loadIsolatedScript({ file: '/b.js', source: JS, registry, engine: 'js' }),
+    routes,
+  ),
+]);
 for (const [name, us] of rows)
   console.log(`${name.padEnd(16)} ${us.toFixed(1)} µs/route (10 KSR calls)`);

@@ -6,9 +6,10 @@
  * registry whose implementations forward each call over the host channel; the real
  * implementation runs here with the route's ctx.
  *
- * Routes run concurrently, as in-thread: a route whose KSR implementation returns a Promise is
- * suspended in the worker (the call is answered "pending" and settled later by a message),
- * so other routes, nested ones included, go on meanwhile.
+ * Routes run concurrently, as in-thread: a route whose KSR implementation returns a Promise that
+ * is still pending at the next turn of the event loop is suspended in the worker (the call is
+ * answered "pending" and settled later by a message), so other routes, nested ones included, go
+ * on meanwhile; one that settles within the turn is answered directly (see #settleSoon).
  *
  * Limits are the host's: the in-worker engine enforces the CPU budget cooperatively; a watchdog
  * here terminates the worker when one route has executed without a break for twice that
@@ -69,6 +70,8 @@ const START_MS = 60_000;
  * the in-worker engine and the watchdog both use wall time, and a busy machine deschedules.
  */
 const WATCHDOG_SLACK_MS = 100;
+/** A worker that has not begun any route it was given is ended only after this long. */
+const IDLE_STALL_MS = 10_000;
 
 const BOOT = new URL('./worker-boot.mjs', import.meta.url);
 
@@ -420,7 +423,13 @@ export class IsolatedScript<Ctx> implements ScriptInstance<Ctx> {
       return;
     }
     const cpu = this.#limits.cpuMs;
-    if (now - this.#seenAt < Math.max(2 * cpu, cpu + WATCHDOG_SLACK_MS)) return;
+    const stalled = now - this.#seenAt;
+    if (stalled < Math.max(2 * cpu, cpu + WATCHDOG_SLACK_MS)) return;
+    // No route of ours was ever given the thread (every one is still queued in the worker): the
+    // stall is not a script's doing (the runtime, a page-in) and ending the worker would only
+    // cost a restart. Only a much longer one, a worker that is not coming back, ends it.
+    const started = Atomics.load(inc.state, STATE_STARTED);
+    if (!jobs0(this.#jobs).some((j) => j.seq <= started) && stalled < IDLE_STALL_MS) return;
     inc.culprit = Atomics.load(inc.state, STATE_CURRENT);
     inc.kill('cpu');
   }
@@ -441,20 +450,55 @@ export class IsolatedScript<Ctx> implements ScriptInstance<Ctx> {
       throw e;
     }
     if (typeof r !== 'object' || r === null) return [ANSWER_OK, r ?? null];
-    const token = this.#nextToken++;
-    const settle = (tag: number, value: unknown): void => {
-      if (inc.dead || inc !== this.#inc) return;
-      const m: ToWorker = { t: 'settle', token, tag, value };
-      inc.worker.postMessage(m);
-    };
-    r.then(
-      (v) => settle(ANSWER_OK, v ?? null),
-      (e: unknown) =>
-        isRouteExit(e)
-          ? settle(ANSWER_EXIT, e.drop)
-          : settle(ANSWER_ERROR, e instanceof Error ? e.message : String(e)),
-    );
-    return [ANSWER_PENDING, token];
+    return this.#settleSoon(inc, r);
+  }
+
+  /**
+   * Most asynchronous KSR implementations settle within the same turn of the event loop (a reply
+   * handed to the socket, a cached lookup): the worker keeps waiting for those and the route goes
+   * on without suspending, as it does in-thread. Suspending would cost far more: a suspended JS
+   * route holds its QuickJS module, so the next route needs another one (~80 ms). What is still
+   * pending at the next turn is answered "pending" and settled later by a message, so a long call
+   * (a transaction, a database) never holds the worker, and a route the implementation starts
+   * meanwhile (onsend, branch) can run.
+   */
+  #settleSoon(inc: Incarnation, p: Promise<HostValue | void>): Promise<[number, unknown]> {
+    return new Promise((resolve, reject) => {
+      let answered = false;
+      const later = setImmediate(() => {
+        answered = true;
+        const token = this.#nextToken++;
+        const settle = (tag: number, value: unknown): void => {
+          if (inc.dead || inc !== this.#inc) return;
+          const m: ToWorker = { t: 'settle', token, tag, value };
+          inc.worker.postMessage(m);
+        };
+        p.then(
+          (v) => settle(ANSWER_OK, v ?? null),
+          (e: unknown) =>
+            isRouteExit(e)
+              ? settle(ANSWER_EXIT, e.drop)
+              : settle(ANSWER_ERROR, e instanceof Error ? e.message : String(e)),
+        );
+        resolve([ANSWER_PENDING, token]);
+      });
+      p.then(
+        (v) => {
+          if (answered) return;
+          answered = true;
+          clearImmediate(later);
+          resolve([ANSWER_OK, v ?? null]);
+        },
+        (e: unknown) => {
+          if (answered) return;
+          answered = true;
+          clearImmediate(later);
+          // A rejection travels as the call's failure, the same as a throw.
+          if (isRouteExit(e)) resolve([ANSWER_EXIT, e.drop]);
+          else reject(e);
+        },
+      );
+    });
   }
 
   #failure(message: string): RouteOutcome {

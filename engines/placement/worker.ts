@@ -40,6 +40,14 @@ function setCurrent(id: number): void {
 // The watchdog's sign of life: a route that never yields the thread stops it.
 setInterval(() => Atomics.add(state, STATE_BEAT, 1), init.beatMs).unref();
 
+// Keeps the event loop alive until the port listener below does. Without it, while the engine
+// awaits its wasm compilation the loop has nothing to wait for, so Node drains the platform
+// (NodePlatform::DrainTasks), which runs the rest of this module and then blocks until every
+// background task ends, V8's TurboFan tier-up of QuickJS included: on a busy machine that holds
+// the thread for seconds, no beat, no `run` message, and the watchdog ends the worker again
+// and again (the "JS isolated hangs after load" bug).
+const keepAlive = setInterval(() => undefined, 60_000);
+
 interface Waiting {
   readonly rid: number;
   readonly resolve: (v: unknown) => void;
@@ -84,61 +92,67 @@ const opts = {
   ...(init.entryPoints === undefined ? {} : { entryPoints: init.entryPoints }),
 };
 
-// Warm the engine (QuickJS compiles its wasm module) before the top-level budget starts.
-const warm = { ...opts, file: init.file, source: WARM[init.engine], entryPoints: [] };
-(init.engine === 'lua' ? await loadLuaScript(warm) : await loadJsScript(warm)).dispose();
+// Not top-level await: worker-boot.mjs loads this file through tsx's CommonJS hook.
+async function main(): Promise<void> {
+  // Warm the engine (QuickJS compiles its wasm module) before the top-level budget starts.
+  const warm = { ...opts, file: init.file, source: WARM[init.engine], entryPoints: [] };
+  (init.engine === 'lua' ? await loadLuaScript(warm) : await loadJsScript(warm)).dispose();
 
-let script: ScriptInstance<number>;
-post({ t: 'starting' });
-try {
-  script = init.engine === 'lua' ? await loadLuaScript(opts) : await loadJsScript(opts);
-} catch (e) {
-  if (e instanceof ScriptLoadError) {
-    const prefix = `${e.where.file}${e.where.line === null ? '' : `:${e.where.line}`}: `;
-    const message = e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
-    post({ t: 'loadError', message, where: e.where });
-  } else {
-    post({
-      t: 'loadError',
-      message: e instanceof Error ? e.message : String(e),
+  let script: ScriptInstance<number>;
+  post({ t: 'starting' });
+  try {
+    script = init.engine === 'lua' ? await loadLuaScript(opts) : await loadJsScript(opts);
+  } catch (e) {
+    if (e instanceof ScriptLoadError) {
+      const prefix = `${e.where.file}${e.where.line === null ? '' : `:${e.where.line}`}: `;
+      const message = e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
+      post({ t: 'loadError', message, where: e.where });
+    } else {
+      post({
+        t: 'loadError',
+        message: e instanceof Error ? e.message : String(e),
+        where: { file: init.file, line: null },
+      });
+    }
+    process.exit(0);
+  }
+
+  // hasFunction must answer synchronously on the main thread: check every identifier the source
+  // mentions (a route name is always written somewhere in it, if only as a string).
+  const functions = [...new Set(init.source.match(/[A-Za-z_$][A-Za-z0-9_$]*/g) ?? [])].filter((n) =>
+    script.hasFunction(n),
+  );
+  post({ t: 'loaded', functions, heapBytes: process.memoryUsage().heapUsed });
+
+  port.on('message', (m: ToWorker) => {
+    if (m.t === 'run') {
+      Atomics.store(state, STATE_STARTED, m.seq);
+      setCurrent(m.id);
+      const id = m.id;
+      script.run(m.fn, id, m.arg).then(
+        (outcome) => post({ t: 'done', id, outcome }),
+        (e: unknown) => post({ t: 'done', id, outcome: internalError(e) }),
+      );
+    } else {
+      const w = waiting.get(m.token);
+      if (w === undefined) return;
+      waiting.delete(m.token);
+      setCurrent(w.rid);
+      if (m.tag === ANSWER_OK) w.resolve(m.value === null ? undefined : m.value);
+      else if (m.tag === ANSWER_EXIT) w.reject(new RouteExit(m.value === true));
+      else w.reject(new Error(String(m.value)));
+    }
+  });
+  clearInterval(keepAlive);
+
+  function internalError(e: unknown): RouteOutcome {
+    return {
+      kind: 'error',
+      message: `internal engine error: ${e instanceof Error ? e.message : String(e)}`,
       where: { file: init.file, line: null },
-    });
+      traceback: '',
+    };
   }
-  process.exit(0);
 }
 
-// hasFunction must answer synchronously on the main thread: check every identifier the source
-// mentions (a route name is always written somewhere in it, if only as a string).
-const functions = [...new Set(init.source.match(/[A-Za-z_$][A-Za-z0-9_$]*/g) ?? [])].filter((n) =>
-  script.hasFunction(n),
-);
-post({ t: 'loaded', functions, heapBytes: process.memoryUsage().heapUsed });
-
-port.on('message', (m: ToWorker) => {
-  if (m.t === 'run') {
-    Atomics.store(state, STATE_STARTED, m.seq);
-    setCurrent(m.id);
-    const id = m.id;
-    script.run(m.fn, id, m.arg).then(
-      (outcome) => post({ t: 'done', id, outcome }),
-      (e: unknown) => post({ t: 'done', id, outcome: internalError(e) }),
-    );
-  } else {
-    const w = waiting.get(m.token);
-    if (w === undefined) return;
-    waiting.delete(m.token);
-    setCurrent(w.rid);
-    if (m.tag === ANSWER_OK) w.resolve(m.value === null ? undefined : m.value);
-    else if (m.tag === ANSWER_EXIT) w.reject(new RouteExit(m.value === true));
-    else w.reject(new Error(String(m.value)));
-  }
-});
-
-function internalError(e: unknown): RouteOutcome {
-  return {
-    kind: 'error',
-    message: `internal engine error: ${e instanceof Error ? e.message : String(e)}`,
-    where: { file: init.file, line: null },
-    traceback: '',
-  };
-}
+void main();

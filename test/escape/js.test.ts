@@ -1,25 +1,31 @@
 /**
- * Escape corpus, JavaScript (QuickJS): every attack runs, reaches the boundary (the test checks
- * what the script got), fails, and a normal route still works afterwards. In-thread here; the
- * isolated placement of JS is covered where it works (see engines/placement).
+ * Escape corpus, JavaScript (QuickJS), in both placements: every attack runs, reaches the
+ * boundary (the test checks what the script got), fails, and a normal route still works
+ * afterwards.
  */
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import type { ScriptInstance } from '../../core/api/script.ts';
 import { loadJsScript } from '../../engines/js/index.ts';
 import { toyCtx, toyRegistry, type ToyCtx } from '../../engines/lua/toy-registry.ts';
+import { IsolatedScript, loadIsolatedScript } from '../../engines/placement/isolated.ts';
 
 const FILE = '/virtual/escape.js';
 const HEALTHY = `function healthy() { KSR.log('ok ' + KSR.t.add(20, 22)); }\n`;
 
-function load(source: string, cpuMs = 100, memoryBytes = 16 << 20) {
-  return loadJsScript<ToyCtx>({
+type Placement = 'in-thread' | 'isolated';
+
+function load(placement: Placement, source: string, cpuMs = 100, memoryBytes = 16 << 20) {
+  const opts = {
     file: FILE,
     source: HEALTHY + source,
     registry: toyRegistry(),
     limits: { cpuMs, memoryBytes },
     entryPoints: ['healthy'],
-  });
+  };
+  return placement === 'in-thread'
+    ? loadJsScript<ToyCtx>(opts)
+    : loadIsolatedScript<ToyCtx>({ ...opts, engine: 'js' });
 }
 
 async function assertServes(t: ExecutionContext, s: ScriptInstance<ToyCtx>) {
@@ -67,104 +73,115 @@ const ATTACKS: Record<string, [string, RegExp]> = {
   ],
 };
 
-test('js: host reach attempts fail at the boundary', async (t) => {
-  const names = Object.keys(ATTACKS);
-  const body = names
-    .map(
-      (n) => `  try { const r = (function () { ${ATTACKS[n]![0]} })();
-    if (r && typeof r.then === 'function') { r.then(() => { IMPORT = 'ALLOWED'; }, (e) => { IMPORT = 'rejected ' + e; }); KSR.log('pending'); }
-    else KSR.log('ALLOWED: ' + String(r)); } catch (e) { KSR.log(String(e && e.message || e)); }`,
-    )
-    .join('\n');
-  const s = await load(
-    `var IMPORT = 'pending';\nfunction importResult() { KSR.log(IMPORT); }\nfunction error(m) { throw new Error(m); }\nfunction attack() {\n${body}\n}`,
-    2000,
-  );
-  const ctx = toyCtx();
-  t.deepEqual(await s.run('attack', ctx), { kind: 'returned' });
-  names.forEach((n, i) => {
-    const got = ctx.log[i] ?? '(nothing recorded)';
-    t.regex(got, ATTACKS[n]![1], `${n}: ${got}`);
-    t.false(got.startsWith('ALLOWED'), `${n}: ${got}`);
+for (const placement of ['in-thread', 'isolated'] as const) {
+  test(`js ${placement}: host reach attempts fail at the boundary`, async (t) => {
+    const names = Object.keys(ATTACKS);
+    const body = names
+      .map(
+        (n) => `  try { const r = (function () { ${ATTACKS[n]![0]} })();
+      if (r && typeof r.then === 'function') { r.then(() => { IMPORT = 'ALLOWED'; }, (e) => { IMPORT = 'rejected ' + e; }); KSR.log('pending'); }
+      else KSR.log('ALLOWED: ' + String(r)); } catch (e) { KSR.log(String(e && e.message || e)); }`,
+      )
+      .join('\n');
+    const s = await load(
+      placement,
+      `var IMPORT = 'pending';\nfunction importResult() { KSR.log(IMPORT); }\nfunction error(m) { throw new Error(m); }\nfunction attack() {\n${body}\n}`,
+      2000,
+    );
+    const ctx = toyCtx();
+    t.deepEqual(await s.run('attack', ctx), { kind: 'returned' });
+    names.forEach((n, i) => {
+      const got = ctx.log[i] ?? '(nothing recorded)';
+      t.regex(got, ATTACKS[n]![1], `${n}: ${got}`);
+      t.false(got.startsWith('ALLOWED'), `${n}: ${got}`);
+    });
+    // QuickJS has no module loader here: the import never resolves to a module.
+    t.false(ctx.log.includes('ALLOWED: promise'));
+    const later = toyCtx();
+    t.deepEqual(await s.run('importResult', later), { kind: 'returned' });
+    t.notRegex(later.log[0] ?? '', /ALLOWED/);
+    await assertServes(t, s);
+    s.dispose();
   });
-  // QuickJS has no module loader here: the import never resolves to a module.
-  t.false(ctx.log.includes('ALLOWED: promise'));
-  const later = toyCtx();
-  t.deepEqual(await s.run('importResult', later), { kind: 'returned' });
-  t.notRegex(later.log[0] ?? '', /ALLOWED/);
-  await assertServes(t, s);
-  s.dispose();
-});
 
-test('js: tenants do not see each other state', async (t) => {
-  const src = `
-function attack() {
-  globalThis.SECRET = 'tenant-a';
-  Object.prototype.polluted = 'yes';
-  Array.prototype.push = function () { return 'hijacked'; };
-  KSR.log(SECRET + ' ' + ({}).polluted + ' ' + [].push(1));
-}
-function peek() {
-  KSR.log(typeof SECRET + ' ' + ({}).polluted + ' ' + [].push(1));
-}`;
-  const a = await load(src);
-  const b = await load(src);
-  const ca = toyCtx();
-  t.deepEqual(await a.run('attack', ca), { kind: 'returned' });
-  t.deepEqual(ca.log, ['tenant-a yes hijacked'], 'the attack ran in tenant A');
-  const cb = toyCtx();
-  t.deepEqual(await b.run('peek', cb), { kind: 'returned' });
-  t.deepEqual(cb.log, ['undefined undefined 1']);
-  await assertServes(t, b);
-  a.dispose();
-  b.dispose();
-});
+  test(`js ${placement}: tenants do not see each other state`, async (t) => {
+    const src = `
+  function attack() {
+    globalThis.SECRET = 'tenant-a';
+    Object.prototype.polluted = 'yes';
+    Array.prototype.push = function () { return 'hijacked'; };
+    KSR.log(SECRET + ' ' + ({}).polluted + ' ' + [].push(1));
+  }
+  function peek() {
+    KSR.log(typeof SECRET + ' ' + ({}).polluted + ' ' + [].push(1));
+  }`;
+    const a = await load(placement, src);
+    const b = await load(placement, src);
+    const ca = toyCtx();
+    t.deepEqual(await a.run('attack', ca), { kind: 'returned' });
+    t.deepEqual(ca.log, ['tenant-a yes hijacked'], 'the attack ran in tenant A');
+    const cb = toyCtx();
+    t.deepEqual(await b.run('peek', cb), { kind: 'returned' });
+    t.deepEqual(cb.log, ['undefined undefined 1']);
+    await assertServes(t, b);
+    a.dispose();
+    b.dispose();
+  });
 
-test('js: endless loops (also in try/catch), catastrophic regexes and deep recursion are stopped', async (t) => {
-  const s = await load(
-    `
-function plain() { KSR.log('ran'); for (;;) {} }
-function in_catch() { KSR.log('ran'); for (;;) { try { for (;;) {} } catch (e) {} } }
-function in_finally() { KSR.log('ran'); for (;;) { try { for (;;) {} } finally { continue; } } }
-function regex() { KSR.log('ran'); return /^(a+)+$/.test('a'.repeat(40) + 'b'); }
-function recurse() { KSR.log('ran'); const f = (n) => 1 + f(n + 1); return f(1); }`,
-    50,
-  );
-  for (const fn of ['plain', 'in_catch', 'in_finally', 'regex']) {
+  test(`js ${placement}: endless loops (also in try/catch), catastrophic regexes and deep recursion are stopped`, async (t) => {
+    const s = await load(
+      placement,
+      `
+  function plain() { KSR.log('ran'); for (;;) {} }
+  function in_catch() { KSR.log('ran'); for (;;) { try { for (;;) {} } catch (e) {} } }
+  function in_finally() { KSR.log('ran'); for (;;) { try { for (;;) {} } finally { continue; } } }
+  function regex() { KSR.log('ran'); return /^(a+)+$/.test('a'.repeat(40) + 'b'); }
+  function recurse() { KSR.log('ran'); const f = (n) => 1 + f(n + 1); return f(1); }`,
+      50,
+    );
+    for (const fn of ['plain', 'in_catch', 'in_finally', 'regex']) {
+      const ctx = toyCtx();
+      const t0 = performance.now();
+      t.like(await s.run(fn, ctx), { kind: 'aborted', reason: 'cpu' }, fn);
+      t.deepEqual(ctx.log, ['ran'], `${fn} started`);
+      t.true(performance.now() - t0 < 5000, fn);
+      await assertServes(t, s);
+    }
+    const ctx = toyCtx();
+    const deep = await s.run('recurse', ctx);
+    t.deepEqual(ctx.log, ['ran']);
+    t.true(
+      (deep.kind === 'error' && /stack|recursion/i.test(deep.message)) || deep.kind === 'aborted',
+      JSON.stringify(deep),
+    );
+    await assertServes(t, s);
+    // QuickJS stops these itself: the isolated worker survives them.
+    if (s instanceof IsolatedScript) t.is(s.spawns, 1);
+    s.dispose();
+  });
+
+  test(`js ${placement}: a memory bomb hits the QuickJS memory limit, the instance keeps serving`, async (t) => {
+    const s = await load(
+      placement,
+      // Arrays of one-character strings: QuickJS reaches its limit in about a second (a bomb of big
+      // flat strings or number arrays takes it 20-30 s of GC near the limit).
+      `function bomb() { KSR.log('ran'); const a = []; for (;;) a.push(('x'.repeat(1 << 20) + a.length).split('')); }`,
+      30_000,
+      8 << 20,
+    );
     const ctx = toyCtx();
     const t0 = performance.now();
-    t.like(await s.run(fn, ctx), { kind: 'aborted', reason: 'cpu' }, fn);
-    t.deepEqual(ctx.log, ['ran'], `${fn} started`);
-    t.true(performance.now() - t0 < 5000, fn);
+    const out = await s.run('bomb', ctx);
+    t.log(`${JSON.stringify(out)} after ${Math.round(performance.now() - t0)} ms`);
+    t.deepEqual(ctx.log, ['ran']);
+    t.true(
+      (out.kind === 'error' && /memory/i.test(out.message)) ||
+        (out.kind === 'aborted' && out.reason === 'memory'),
+      JSON.stringify(out),
+    );
     await assertServes(t, s);
-  }
-  const ctx = toyCtx();
-  const deep = await s.run('recurse', ctx);
-  t.deepEqual(ctx.log, ['ran']);
-  t.true(
-    (deep.kind === 'error' && /stack|recursion/i.test(deep.message)) || deep.kind === 'aborted',
-    JSON.stringify(deep),
-  );
-  await assertServes(t, s);
-  s.dispose();
-});
-
-test('js: a memory bomb hits the QuickJS memory limit, the instance keeps serving', async (t) => {
-  const s = await load(
-    `function bomb() { KSR.log('ran'); const a = []; for (;;) a.push('x'.repeat(1 << 20) + a.length); }`,
-    30_000,
-    8 << 20,
-  );
-  const ctx = toyCtx();
-  const t0 = performance.now();
-  const out = await s.run('bomb', ctx);
-  t.log(`${JSON.stringify(out)} after ${Math.round(performance.now() - t0)} ms`);
-  t.deepEqual(ctx.log, ['ran']);
-  t.true(
-    (out.kind === 'error' && /memory/i.test(out.message)) ||
-      (out.kind === 'aborted' && out.reason === 'memory'),
-    JSON.stringify(out),
-  );
-  await assertServes(t, s);
-  s.dispose();
-});
+    // QuickJS stops these itself: the isolated worker survives them.
+    if (s instanceof IsolatedScript) t.is(s.spawns, 1);
+    s.dispose();
+  });
+}

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { startPolysip, type Polysip } from '../../bin/app.ts';
 import { subscriberRow } from '../../bin/cli-db.ts';
+import type { Placement } from '../../bin/load-script.ts';
 import type { ModuleParams } from '../../bin/storage.ts';
 import { runSipp, startSippUas, type SippResult } from '../kit/sipp.ts';
 
@@ -23,11 +24,13 @@ export async function startApp(
   db: string,
   modparams: ModuleParams = {},
   script: string = DEFAULT_SCRIPT,
+  placement: Placement = 'in-thread',
 ): Promise<Polysip> {
   return startPolysip({
     listen: ['udp:127.0.0.1:0'],
     aliases: [DOMAIN],
     script,
+    placement,
     allowDestinations: ['127.0.0.0/8'],
     log: pino({ level: 'warn' }),
     db,
@@ -109,13 +112,14 @@ export function defineRegistrarFlows(
   label: string,
   newDb: () => Promise<string>,
   script: string = DEFAULT_SCRIPT,
+  placement: Placement = 'in-thread',
 ): void {
   test.serial(
     `${label}: REGISTER 401→200, refresh, authenticated call (407→INVITE) to the registered UAS, unregister, Contact: *, survives a restart`,
     async (t) => {
       const db = await newDb();
       const uas = await startSippUas({ scenario: UAS_RR, timeoutSec: 120 });
-      let app = await startApp(db, {}, script);
+      let app = await startApp(db, {}, script, placement);
       try {
         await addUser(app, 'alice', 'alice-pw');
         await addUser(app, 'bob', 'bob-pw');
@@ -157,7 +161,7 @@ export function defineRegistrarFlows(
         // Registrations survive a restart of polysip (the store holds them).
         await app.storage.usrloc.flush();
         await app.stop();
-        app = await startApp(db, {}, script);
+        app = await startApp(db, {}, script, placement);
         t.deepEqual([...bindings(app, 'alice').keys()], [`sip:alice@127.0.0.1:${uas.port}`]);
         must(
           t,
@@ -214,6 +218,7 @@ export function defineRegistrarFlows(
         await newDb(),
         { auth_guard: { max_failures: 3, block_time: 60 } },
         script,
+        placement,
       );
       try {
         await addUser(app, 'carol', 'carol-pw');

@@ -1,9 +1,9 @@
 /**
- * The KSR case tests (test/ksr/cases.{lua,py,js}) against each engine: same requests, same
- * expected bytes.
+ * The KSR case tests (test/ksr/cases.{lua,py,js}) against each engine and placement: same
+ * requests, same expected bytes.
  */
 import test from 'ava';
 import { defineKsrCases } from './ksr-cases.ts';
-import { selectedLangs } from './langs.ts';
+import { parityRuns } from './langs.ts';
 
-for (const lang of selectedLangs()) defineKsrCases(test, lang);
+for (const run of parityRuns()) defineKsrCases(test, run);

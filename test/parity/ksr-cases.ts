@@ -9,7 +9,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { startPolysip, type Polysip } from '../../bin/app.ts';
-import { ksrScript, type Lang } from './langs.ts';
+import { ksrScript, type ParityRun } from './langs.ts';
 
 interface Sent {
   callId: string;
@@ -25,8 +25,12 @@ interface RequestOptions {
   maxForwards?: number;
 }
 
-/** Registers the KSR case tests for one language; titles are prefixed with `[lang]`. */
-export function defineKsrCases(test: TestFn, lang: Lang): void {
+/**
+ * Registers the KSR case tests for one language in one placement; titles are prefixed with
+ * `[label]` (see ParityRun).
+ */
+export function defineKsrCases(test: TestFn, run: ParityRun): void {
+  const { lang, placement, label } = run;
   const script = ksrScript('cases', lang);
   const logLines: Record<string, unknown>[] = [];
   const sink = new Writable({
@@ -52,6 +56,7 @@ export function defineKsrCases(test: TestFn, lang: Lang): void {
       listen: ['udp:127.0.0.1:0'],
       aliases: ['example.org'],
       script,
+      placement,
       allowDestinations: ['127.0.0.0/8'],
       limits: { cpuMs: 50 },
       log: pino({ level: 'debug' }, sink),
@@ -77,11 +82,11 @@ export function defineKsrCases(test: TestFn, lang: Lang): void {
 
   function buildRequest(caseName: string, opts: RequestOptions): { text: string; callId: string } {
     const method = opts.method ?? 'INVITE';
-    const callId = `case-${lang}-${caseName}-${++seq}@127.0.0.1`;
+    const callId = `case-${label}-${caseName}-${++seq}@127.0.0.1`;
     const body = opts.body ?? '';
     const lines = [
       `${method} ${opts.ruri ?? `sip:alice@127.0.0.1:${port}`} SIP/2.0`,
-      `Via: SIP/2.0/UDP 127.0.0.1:${uaPort};branch=z9hG4bK-${lang}-${seq}-x;rport`,
+      `Via: SIP/2.0/UDP 127.0.0.1:${uaPort};branch=z9hG4bK-${label}-${seq}-x;rport`,
       `Max-Forwards: ${opts.maxForwards ?? 70}`,
       `From: "Tester" <sip:tester@example.org>;tag=ft${seq}`,
       `To: <sip:alice@127.0.0.1:${port}>`,
@@ -116,7 +121,7 @@ export function defineKsrCases(test: TestFn, lang: Lang): void {
   }
 
   const statusLine = (s: Sent): string => s.replies[0]?.split('\r\n')[0] ?? '(no reply)';
-  const title = (s: string): string => `[${lang}] ${s}`;
+  const title = (s: string): string => `[${label}] ${s}`;
 
   test.serial(title('is_METHOD family, is_method_in, protocol tests'), async (t) => {
     t.is(

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { startPolysip, type Polysip } from '../../bin/app.ts';
 import { runSipp, startSippUas, type SippUas } from '../kit/sipp.ts';
-import { selectedLangs, type Lang } from './langs.ts';
+import { parityRuns, type Placement } from './langs.ts';
 
 const CALLS = 10;
 const scenario = (name: string): string =>
@@ -104,11 +104,13 @@ const uri = (u: SippUas): string => `sip:service@127.0.0.1:${u.port}`;
 
 async function withPolysip<T>(
   file: string,
+  placement: Placement,
   fn: (app: Polysip, port: number) => Promise<T>,
 ): Promise<T> {
   const app = await startPolysip({
     listen: ['udp:127.0.0.1:0'],
     script: file,
+    placement,
     allowDestinations: ['127.0.0.0/8'],
     log: pino({ level: 'warn' }),
   });
@@ -119,11 +121,12 @@ async function withPolysip<T>(
   }
 }
 
-const langs = selectedLangs().filter((l: Lang): l is Ported => l !== 'lua');
-
-for (const lang of langs) {
+for (const run of parityRuns()) {
+  // Lua runs these in test/interop/tm-scenarios.test.ts.
+  if (run.lang === 'lua') continue;
+  const { lang, placement, label } = run;
   test.serial(
-    `[${lang}] CANCEL before answer: 200 to the CANCEL, 487 to the INVITE, the UAS is cancelled`,
+    `[${label}] CANCEL before answer: 200 to the CANCEL, 487 to the INVITE, the UAS is cancelled`,
     async (t) => {
       const uas = await startSippUas({ scenario: scenario('uas-cancel'), timeoutSec: 60 });
       try {
@@ -131,7 +134,7 @@ for (const lang of langs) {
           py: `    KSR.pv.sets("$ru", "${uri(uas)}")`,
           js: `  KSR.pv.sets('$ru', '${uri(uas)}');`,
         });
-        await withPolysip(file, async (_app, port) => {
+        await withPolysip(file, placement, async (_app, port) => {
           const uac = await runSipp({
             scenario: scenario('uac-cancel'),
             remote: `127.0.0.1:${port}`,
@@ -150,7 +153,7 @@ for (const lang of langs) {
   );
 
   test.serial(
-    `[${lang}] parallel fork to two UAS: the first 200 wins, the other branch is cancelled`,
+    `[${label}] parallel fork to two UAS: the first 200 wins, the other branch is cancelled`,
     async (t) => {
       const answering = await startSippUas({ scenario: scenario('uas-rr'), timeoutSec: 60 });
       const ringing = await startSippUas({ scenario: scenario('uas-cancel'), timeoutSec: 60 });
@@ -159,7 +162,7 @@ for (const lang of langs) {
           py: `    KSR.pv.sets("$ru", "${uri(answering)}")\n    KSR.corex.append_branch_uri("${uri(ringing)}")`,
           js: `  KSR.pv.sets('$ru', '${uri(answering)}');\n  KSR.corex.append_branch_uri('${uri(ringing)}');`,
         });
-        await withPolysip(file, async (_app, port) => {
+        await withPolysip(file, placement, async (_app, port) => {
           const uac = await runSipp({
             scenario: scenario('uac-rr'),
             remote: `127.0.0.1:${port}`,
@@ -180,7 +183,7 @@ for (const lang of langs) {
   );
 
   test.serial(
-    `[${lang}] serial failover: a 503 from the first UAS, the failure route relays to the second`,
+    `[${label}] serial failover: a 503 from the first UAS, the failure route relays to the second`,
     async (t) => {
       const refusing = await startSippUas({ scenario: scenario('uas-503'), timeoutSec: 60 });
       const answering = await startSippUas({ scenario: scenario('uas-rr'), timeoutSec: 60 });
@@ -211,7 +214,7 @@ function failover() {
 `,
           },
         );
-        await withPolysip(file, async (_app, port) => {
+        await withPolysip(file, placement, async (_app, port) => {
           const uac = await runSipp({
             scenario: scenario('uac-rr'),
             remote: `127.0.0.1:${port}`,
@@ -231,14 +234,14 @@ function failover() {
     },
   );
 
-  test.serial(`[${lang}] 408 when the UAS never answers (t_set_fr 500 ms)`, async (t) => {
+  test.serial(`[${label}] 408 when the UAS never answers (t_set_fr 500 ms)`, async (t) => {
     const silent = await startSippUas({ scenario: scenario('uas-silent'), timeoutSec: 60 });
     try {
       const file = script(lang, {
         py: `    KSR.tm.t_set_fr(5000, 500)\n    KSR.pv.sets("$ru", "${uri(silent)}")`,
         js: `  KSR.tm.t_set_fr(5000, 500);\n  KSR.pv.sets('$ru', '${uri(silent)}');`,
       });
-      await withPolysip(file, async (_app, port) => {
+      await withPolysip(file, placement, async (_app, port) => {
         const uac = await runSipp({
           scenario: scenario('uac-408'),
           remote: `127.0.0.1:${port}`,
@@ -257,13 +260,13 @@ function failover() {
   });
 
   test.serial(
-    `[${lang}] a request looping back to polysip is stopped by Max-Forwards with 483`,
+    `[${label}] a request looping back to polysip is stopped by Max-Forwards with 483`,
     async (t) => {
       const file = script(lang, {
         py: `    KSR.pv.sets("$du", "sip:127.0.0.1:" + str(KSR.pv.get("$Rp")))`,
         js: `  KSR.pv.sets('$du', 'sip:127.0.0.1:' + KSR.pv.get('$Rp'));`,
       });
-      await withPolysip(file, async (app, port) => {
+      await withPolysip(file, placement, async (app, port) => {
         const uac = await runSipp({
           scenario: scenario('uac-483'),
           remote: `127.0.0.1:${port}`,
