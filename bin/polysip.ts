@@ -208,4 +208,4 @@ process.on('uncaughtException', (err) => {
   process.stderr.write(`polysip: uncaught exception: ${err.stack ?? String(err)}\n`);
 });
 
-await program.parseAsync(process.argv);
+void program.parseAsync(process.argv);

@@ -286,13 +286,16 @@ test('htable and pike functions are served on the management endpoint', async (t
   try {
     t.is(await options(app), 'SIP/2.0 200 stored');
     const got = (await rpcCall(url, 'htable.get', ['mgmt', 'seen'])) as unknown;
-    t.regex(JSON.stringify(got), new RegExp(`mgmt-${seq}@127\\.0\\.0\\.1`));
+    t.regex(JSON.stringify(got), /"value":"mgmt-\d+@127\.0\.0\.1"/);
     await rpcCall(url, 'htable.sets', ['mgmt', 'k', 'v']);
     t.regex(JSON.stringify(await rpcCall(url, 'htable.dump', ['mgmt'])), /"k"[^}]*"v"/);
     const err = await rpcCall(url, 'htable.get', ['no_such_table', 'k']).catch((e: unknown) => e);
     t.true(err instanceof RpcError);
     const top = (await rpcCall(url, 'pike.top', ['ALL'])) as { ip: string; status: string }[];
-    t.true(top.some((r) => r.ip === '127.0.0.1' && r.status === 'OK'), JSON.stringify(top));
+    t.true(
+      top.some((r) => r.ip === '127.0.0.1' && r.status === 'OK'),
+      JSON.stringify(top),
+    );
     t.deepEqual(await rpcCall(url, 'pike.top'), [], 'nothing is blocked');
   } finally {
     await app.stop();
