@@ -77,3 +77,50 @@ test('tags and branches are random and well-formed', (t) => {
   const b = generateBranch();
   t.regex(b, /^z9hG4bK[0-9a-f]{24}$/);
 });
+
+// buildResponse makes the message from the request's parsed fields instead of parsing its own
+// bytes: what it reports must be what parsing those bytes reports.
+function sameAsParsed(
+  t: import('ava').ExecutionContext,
+  r: ReturnType<typeof buildResponse>,
+): void {
+  const p = parseMessage(r.serialize());
+  t.is(r.status, p.status);
+  t.is(r.reason, p.reason);
+  t.deepEqual(r.vias(), p.vias());
+  t.deepEqual(r.from(), p.from());
+  t.deepEqual(r.to(), p.to());
+  t.is(r.callId, p.callId);
+  t.deepEqual(r.cseq, p.cseq);
+  t.is(r.maxForwards, p.maxForwards);
+  t.deepEqual(
+    r.headerFields().map((h) => [h.name, h.value]),
+    p.headerFields().map((h) => [h.name, h.value]),
+  );
+  t.deepEqual(r.body, p.body);
+  t.deepEqual(r.serialize(), p.serialize());
+}
+
+test('a built response reads exactly as its parsed bytes would', (t) => {
+  sameAsParsed(t, buildResponse(REQ, 100, 'Trying'));
+  sameAsParsed(t, buildResponse(REQ, 486, 'Busy Here', { toTag: 'tt' }));
+  sameAsParsed(
+    t,
+    buildResponse(REQ, 401, 'Unauthorized', {
+      headers: [['WWW-Authenticate', 'Digest realm="x", nonce="n", qop="auth"']],
+      body: 'hello',
+      contentType: 'text/plain',
+    }),
+  );
+  const tagged = REQ.clone();
+  tagged.setHeader('To', 'B <sip:b@x>;tag=old');
+  sameAsParsed(t, buildResponse(tagged, 200, 'OK'));
+});
+
+test('an extra header the parser reads eagerly still goes through the parser', (t) => {
+  const err = t.throws(() =>
+    buildResponse(REQ, 200, 'OK', { headers: [['Content-Length', '5']] }),
+  ) as SipParseError;
+  t.is(err.status, 0);
+  sameAsParsed(t, buildResponse(REQ, 200, 'OK', { headers: [['Max-Forwards', '7']] }));
+});

@@ -51,13 +51,14 @@ export interface MessageInit {
   version: string;
   headers: HeaderLine[];
   body: Buffer;
-  callId: string | null;
-  cseq: CSeq | null;
-  from: NameAddr | null;
-  to: NameAddr | null;
-  maxForwards: number | null;
-  vias: Via[];
-  ruriParsed: SipUri | null;
+  // `undefined`: computed from the header lines when first asked for (built messages).
+  callId: string | null | undefined;
+  cseq: CSeq | null | undefined;
+  from: NameAddr | null | undefined;
+  to: NameAddr | null | undefined;
+  maxForwards: number | null | undefined;
+  vias: Via[] | undefined;
+  ruriParsed: SipUri | null | undefined;
 }
 
 const MAX_CSEQ = 2 ** 31 - 1;

@@ -45,6 +45,8 @@ export const KNOWN_METHODS: ReadonlySet<string> = new Set([
 ]);
 
 const MAX_CONTENT_LENGTH = 2 ** 31 - 1;
+/** A Buffer needle: a string one is encoded again on every indexOf. */
+const END_OF_HEADERS = Buffer.from('\r\n\r\n', 'latin1');
 const CR = 0x0d;
 const LF = 0x0a;
 
@@ -149,7 +151,7 @@ export function parseMessage(data: Buffer, opts?: ParseOptions): SipMessage {
   // RFC 3261 §7.5: CRLFs before the start-line are ignored.
   let start = 0;
   while (start + 1 < data.length && data[start] === CR && data[start + 1] === LF) start += 2;
-  const sep = data.indexOf('\r\n\r\n', start, 'latin1');
+  const sep = data.indexOf(END_OF_HEADERS, start);
   const closed = sep >= 0;
   const headEnd = closed ? sep + 2 : data.length;
   const head = data.toString('latin1', start, headEnd);
@@ -245,7 +247,30 @@ export function parseMessage(data: Buffer, opts?: ParseOptions): SipMessage {
   }
 
   const isRequest = sl.isRequest;
-  const fail = (status: number, reason: string): never => {
+  // Failures below throw a Reject that becomes a SipParseError here: a `fail` closure made per
+  // message cost an allocation plus, under tsx (esbuild keepNames), a defineProperty each time.
+  try {
+    return finish(
+      data,
+      start,
+      sep,
+      stream,
+      sl,
+      firstLine,
+      hdrs,
+      viaLines,
+      lineError,
+      dup,
+      clConflict,
+      hCallId,
+      hFrom,
+      hTo,
+      hCSeq,
+      hMaxF,
+      hCL,
+    );
+  } catch (e) {
+    if (!(e instanceof Reject)) throw e;
     const partial: PartialMessage = {
       isRequest,
       vias: viaLines.map((h) => h.value),
@@ -254,9 +279,43 @@ export function parseMessage(data: Buffer, opts?: ParseOptions): SipMessage {
       callId: hCallId ? hCallId.value : null,
       cseq: hCSeq ? hCSeq.value : null,
     };
-    throw new SipParseError(isRequest === false ? 0 : status, reason, partial);
-  };
+    throw new SipParseError(isRequest === false ? 0 : e.status, e.reason, partial);
+  }
+}
 
+class Reject {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+  ) {}
+}
+
+function fail(status: number, reason: string): never {
+  throw new Reject(status, reason);
+}
+
+/** The checks and parsing after the header pass; failures throw Reject. */
+function finish(
+  data: Buffer,
+  start: number,
+  sep: number,
+  stream: boolean,
+  sl: StartLine,
+  firstLine: string,
+  hdrs: HeaderLine[],
+  viaLines: HeaderLine[],
+  lineError: string | null,
+  dup: string | null,
+  clConflict: boolean,
+  hCallId: HeaderLine | undefined,
+  hFrom: HeaderLine | undefined,
+  hTo: HeaderLine | undefined,
+  hCSeq: HeaderLine | undefined,
+  hMaxF: HeaderLine | undefined,
+  hCL: HeaderLine | undefined,
+): SipMessage {
+  const isRequest = sl.isRequest;
+  const closed = sep >= 0;
   if (sl.error) fail(sl.error[0], sl.error[1]);
   if (lineError) fail(400, lineError);
   if (!closed) fail(400, 'Header section not terminated by an empty line');
@@ -293,8 +352,8 @@ export function parseMessage(data: Buffer, opts?: ParseOptions): SipMessage {
     if (KNOWN_METHODS.has(sl.method)) fail(400, 'CSeq method does not match the request method');
     fail(501, 'Unknown method with mismatched CSeq');
   }
-  const from = addr(hFrom!, 'From', fail);
-  const to = addr(hTo!, 'To', fail);
+  const from = addr(hFrom!, 'From');
+  const to = addr(hTo!, 'To');
   const vias: Via[] = [];
   for (const h of viaLines) {
     try {
@@ -348,7 +407,7 @@ function isTokenName(name: string): boolean {
   return true;
 }
 
-function addr(h: HeaderLine, label: string, fail: (s: number, r: string) => never): NameAddr {
+function addr(h: HeaderLine, label: string): NameAddr {
   try {
     return parseNameAddr(h.value);
   } catch (e) {

@@ -31,6 +31,7 @@ declare module 'fengari' {
     readonly LUA_ERRERR: number;
     readonly LUA_MASKCOUNT: number;
     readonly LUA_REGISTRYINDEX: number;
+    readonly LUA_RIDX_GLOBALS: number;
     readonly LUA_TNONE: number;
     readonly LUA_TNIL: number;
     readonly LUA_TBOOLEAN: number;
@@ -87,6 +88,8 @@ declare module 'fengari' {
     lua_setglobal(L: LuaState, name: string | LuaString): void;
     lua_rawgeti(L: LuaState, idx: number, n: number): number;
     lua_rawget(L: LuaState, idx: number): number;
+    lua_gettable(L: LuaState, idx: number): number;
+    lua_remove(L: LuaState, idx: number): void;
 
     lua_call(L: LuaState, nargs: number, nresults: number): void;
     lua_pcall(L: LuaState, nargs: number, nresults: number, msgh: number): number;

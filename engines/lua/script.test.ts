@@ -343,3 +343,34 @@ test('maxSuspended bounds the routes waiting at once', async (t) => {
   t.like(outs[2], { kind: 'error', message: 'KSR.t.later: too many suspended routes (limit 2)' });
   s.dispose();
 });
+
+test('hasFunction and run see functions defined, replaced and removed at run time', async (t) => {
+  const s = await load(`
+function ksr_request_route()
+  ksr_reply_route = function() KSR.t.flag() end
+end
+function drop_reply() ksr_reply_route = nil end
+function make_table() ksr_reply_route = {} end
+`);
+  t.false(s.hasFunction('ksr_reply_route'));
+  t.is((await s.run('ksr_reply_route', toyCtx())).kind, 'missing');
+  await s.run('ksr_request_route', toyCtx());
+  t.true(s.hasFunction('ksr_reply_route'));
+  t.is((await s.run('ksr_reply_route', toyCtx())).kind, 'returned');
+  await s.run('make_table', toyCtx());
+  t.false(s.hasFunction('ksr_reply_route'));
+  await s.run('drop_reply', toyCtx());
+  t.false(s.hasFunction('ksr_reply_route'));
+  t.is((await s.run('ksr_reply_route', toyCtx())).kind, 'missing');
+});
+
+test('hasFunction honours a metatable on _G (the same answer as lua_getglobal)', async (t) => {
+  const s = await load(`
+function ksr_request_route() end
+setmetatable(_G, { __index = function(_, k) if k == "virtual_route" then return function() end end end })
+`);
+  t.true(s.hasFunction('virtual_route'));
+  t.true(s.hasFunction('ksr_request_route'));
+  t.false(s.hasFunction('nope'));
+  t.is((await s.run('virtual_route', toyCtx())).kind, 'returned');
+});

@@ -8,6 +8,7 @@
  */
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
+import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import fengari, { type Hook, type JsFunction, type LuaState, type LuaString } from 'fengari';
 import type { ExportRegistry, HostValue, KsrExport } from '../../core/api/registry.ts';
@@ -25,6 +26,29 @@ import { buildKsrTree } from '../ksr/tree.ts';
 import { openSafeLibs, PRELUDE, PRELUDE_CHUNKNAME } from './sandbox.ts';
 
 const { lua, lauxlib, to_luastring, to_jsstring } = fengari;
+
+/**
+ * fengari 0.1.5 internals, for the one read made on every message: is a route function
+ * defined? Through the API (push _G, push the name, gettable, remove) that allocated a stack
+ * slot object per push; reading the globals table directly does not. Used only when _G has
+ * no metatable, where a raw read is exactly what lua_getglobal does.
+ */
+interface FTValue {
+  readonly value: unknown;
+  ttistable(): boolean;
+  ttisfunction(): boolean;
+}
+interface FTable {
+  readonly metatable: unknown;
+}
+const fengariRequire = createRequire(import.meta.url);
+const ltable = fengariRequire('fengari/src/ltable.js') as {
+  luaH_getint(t: FTable, key: number): FTValue;
+  luaH_getstr(t: FTable, key: unknown): FTValue;
+};
+const lstring = fengariRequire('fengari/src/lstring.js') as {
+  luaS_new(L: LuaState, s: LuaString): unknown;
+};
 const {
   LUA_OK,
   LUA_YIELD,
@@ -108,6 +132,10 @@ export class LuaScript<Ctx> implements ScriptInstance<Ctx> {
   /** Coroutines parked inside a KSR call: only the host may resume them. */
   readonly #waiting = new WeakSet<LuaState>();
   readonly #names = new Map<string, LuaString>();
+  /** Route names as Lua strings held in the registry: see #pushGlobal. */
+  readonly #nameRefs = new Map<string, number>();
+  /** Route names as fengari TStrings (their hash is computed once): see hasFunction. */
+  readonly #nameKeys = new Map<string, unknown>();
   #suspended = 0;
   readonly #idle: LuaState[] = [];
   readonly #hook: Hook;
@@ -170,9 +198,41 @@ export class LuaScript<Ctx> implements ScriptInstance<Ctx> {
   hasFunction(name: string): boolean {
     const L = this.#L;
     if (L === null) return false;
-    const t = lua.lua_getglobal(L, this.#name(name));
+    const reg = (L as unknown as { l_G: { l_registry: FTValue } }).l_G.l_registry;
+    const g = ltable.luaH_getint(reg.value as FTable, lua.LUA_RIDX_GLOBALS);
+    if (g.ttistable() && (g.value as FTable).metatable === null) {
+      let key = this.#nameKeys.get(name);
+      if (key === undefined) {
+        key = lstring.luaS_new(L, this.#name(name));
+        if (this.#nameKeys.size < 256) this.#nameKeys.set(name, key);
+      }
+      return ltable.luaH_getstr(g.value as FTable, key).ttisfunction();
+    }
+    const t = this.#pushGlobal(L, name);
     lua.lua_pop(L, 1);
     return t === lua.LUA_TFUNCTION;
+  }
+
+  /**
+   * Pushes global `name` onto T's stack and returns its type, as lua_getglobal does (metatables
+   * of _G included). lua_getglobal makes a new Lua string from the name on every call, and
+   * fengari hashes a string by rebuilding it as hex text: for a route looked up on every
+   * message that was a visible share of the profile. The Lua string made once and kept in the
+   * registry keeps its hash.
+   */
+  #pushGlobal(T: LuaState, name: string): number {
+    let ref = this.#nameRefs.get(name);
+    if (ref === undefined) {
+      if (this.#nameRefs.size >= 256) return lua.lua_getglobal(T, this.#name(name));
+      lua.lua_pushstring(T, this.#name(name));
+      ref = lauxlib.luaL_ref(T, lua.LUA_REGISTRYINDEX);
+      this.#nameRefs.set(name, ref);
+    }
+    lua.lua_rawgeti(T, lua.LUA_REGISTRYINDEX, lua.LUA_RIDX_GLOBALS);
+    lua.lua_rawgeti(T, lua.LUA_REGISTRYINDEX, ref);
+    const t = lua.lua_gettable(T, -2);
+    lua.lua_remove(T, -2);
+    return t;
   }
 
   run(fn: string, ctx: Ctx, arg?: string): Promise<RouteOutcome> {
@@ -196,18 +256,17 @@ export class LuaScript<Ctx> implements ScriptInstance<Ctx> {
   #run(fn: string, ctx: Ctx, arg?: string): Promise<RouteOutcome> {
     const L = this.#L;
     if (L === null) return Promise.resolve(this.#disposedOutcome());
-    const name = this.#name(fn);
-    if (lua.lua_getglobal(L, name) !== lua.LUA_TFUNCTION) {
-      lua.lua_pop(L, 1);
-      return Promise.resolve({ kind: 'missing', name: fn });
-    }
-    lua.lua_pop(L, 1);
     let T = this.#idle.pop();
     if (T === undefined) {
       T = lua.lua_newthread(L);
       lua.lua_pop(L, 1); // the JS reference keeps the thread alive
     }
-    lua.lua_getglobal(T, name);
+    // One lookup, on the coroutine itself (an idle coroutine's stack is empty).
+    if (this.#pushGlobal(T, fn) !== lua.LUA_TFUNCTION) {
+      lua.lua_settop(T, 0);
+      this.#idle.push(T);
+      return Promise.resolve({ kind: 'missing', name: fn });
+    }
     let nargs = 0;
     if (arg !== undefined) {
       lua.lua_pushstring(T, to_luastring(arg));

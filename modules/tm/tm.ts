@@ -21,8 +21,12 @@ const bound = new WeakSet<StatefulProxy>();
 
 /** Every context bound to a transaction answers sl.send_reply statefully. */
 function binder(ctx: RouteContext): void {
-  const reply: StatefulReply = async (status, reason) => (await tReply(ctx, status, reason)) > 0;
-  ctx.ext.set(STATEFUL_REPLY_KEY, reply);
+  // Passed inline, not bound to a name: tsx (esbuild keepNames) would rename it per context.
+  ctx.ext.set(
+    STATEFUL_REPLY_KEY,
+    (async (status: number, reason: string) =>
+      (await tReply(ctx, status, reason)) > 0) satisfies StatefulReply,
+  );
 }
 
 export function proxyOf(ctx: RouteContext): StatefulProxy | null {
