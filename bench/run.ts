@@ -31,9 +31,11 @@ import {
 } from './servers.ts';
 
 const ALL_TARGETS: readonly TargetId[] = [
-  { kind: 'polysip', engine: 'lua' },
-  { kind: 'polysip', engine: 'python' },
-  { kind: 'polysip', engine: 'js' },
+  { kind: 'polysip', engine: 'lua', placement: 'in-thread' },
+  { kind: 'polysip', engine: 'lua', placement: 'isolated' },
+  { kind: 'polysip', engine: 'python', placement: 'in-thread' },
+  { kind: 'polysip', engine: 'js', placement: 'in-thread' },
+  { kind: 'polysip', engine: 'js', placement: 'isolated' },
   { kind: 'kamailio', engine: 'native' },
   { kind: 'kamailio', engine: 'lua' },
 ];
@@ -124,6 +126,13 @@ async function runOne(
     const started = await startTarget(t, sc.logic({ uasPort: uas?.port ?? 0, env }));
     if (!started.ok) return started.reason;
     server = started.server;
+    if (sc.afterStart) {
+      try {
+        await sc.afterStart({ serverPort: server.port, uasPort: uas?.port ?? 0, env });
+      } catch (e) {
+        return `set-up after start failed: ${(e as Error).message}`;
+      }
+    }
     return await measure(
       {
         scenario: sc.uac,

@@ -10,6 +10,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { subscriberRow } from '../bin/cli-db.ts';
 import { openSqliteStore } from '../modules/db_sqlite/index.ts';
+import { runSipp } from '../test/kit/sipp.ts';
+import { SIPP_BENCH_ARGS } from './measure.ts';
 import type { RoutingLogic } from './servers.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -37,6 +39,11 @@ export interface Scenario {
   prepare?(log: (line: string) => void): Promise<ScenarioEnv>;
   /** More sipp UAC arguments, asked for before every step. */
   uacArgs?(env: ScenarioEnv): readonly string[];
+  /**
+   * Run once the target is up, before the warm-up step (e.g. registering the callee); a
+   * rejection is reported as the target's note instead of numbers.
+   */
+  afterStart?(t: { serverPort: number; uasPort: number; env: ScenarioEnv }): Promise<void>;
   logic(ctx: { uasPort: number; env: ScenarioEnv }): RoutingLogic;
 }
 
@@ -49,6 +56,8 @@ export async function prepareScenario(
 
 const AUTH_DOMAIN = 'bench.polysip';
 export const SUBSCRIBERS = 100_000;
+/** call-auth's callee: the last subscriber (callers are drawn from the others). */
+const CALLEE = `u${SUBSCRIBERS - 1}`;
 
 /**
  * Two SQLite files with the same SUBSCRIBERS rows (user uN, password pwN, HA1 only): one in
@@ -341,9 +350,241 @@ def ksr_request_route():
   {
     id: 'call-auth',
     title: 'Call between two registered, authenticated users',
-    uac: '',
-    needsUas: false,
-    missing: 'not implemented: see bench/README.md (call-auth)',
-    logic: () => ({ kamailioCfg: '', kamailioKemiModules: '', lua: '' }),
+    uac: join(HERE, 'sipp/call-auth.xml'),
+    needsUas: true,
+    uas: join(HERE, 'sipp/uas.xml'),
+    prepare: makeSubscriberDbs,
+    // The callee (the last subscriber) registers its Contact at the sipp UAS, authenticated,
+    // once per target. Callers are drawn at random per step, as in register-auth.
+    afterStart: async ({ serverPort, uasPort }) => {
+      const r = await runSipp({
+        scenario: join(HERE, 'sipp/register-callee.xml'),
+        remote: `127.0.0.1:${serverPort}`,
+        calls: 1,
+        rate: 1,
+        timeoutSec: 10,
+        extraArgs: [
+          ...SIPP_BENCH_ARGS,
+          '-s',
+          CALLEE,
+          '-au',
+          CALLEE,
+          '-ap',
+          `pw${SUBSCRIBERS - 1}`,
+          '-key',
+          'domain',
+          AUTH_DOMAIN,
+          '-key',
+          'contact_port',
+          String(uasPort),
+        ],
+      });
+      if (r.successful !== 1) {
+        throw new Error(
+          `the callee did not register (sipp exit ${r.exitCode}, ${r.failed} failed)`,
+        );
+      }
+    },
+    uacArgs: () => {
+      const i = Math.floor(Math.random() * (SUBSCRIBERS - 1));
+      return [
+        '-s',
+        `u${i}`,
+        '-au',
+        `u${i}`,
+        '-ap',
+        `pw${i}`,
+        '-key',
+        'domain',
+        AUTH_DOMAIN,
+        '-key',
+        'callee',
+        CALLEE,
+      ];
+    },
+    logic: ({ env }) => {
+      const modules = `
+loadmodule "pv.so"
+loadmodule "sl.so"
+loadmodule "tm.so"
+loadmodule "rr.so"
+loadmodule "siputils.so"
+loadmodule "textops.so"
+loadmodule "db_sqlite.so"
+loadmodule "auth.so"
+loadmodule "auth_db.so"
+loadmodule "usrloc.so"
+loadmodule "registrar.so"
+modparam("usrloc", "db_mode", 0)
+modparam("auth_db", "db_url", "sqlite:///${env.files.kamailio}")
+modparam("auth_db", "calculate_ha1", 0)
+modparam("auth_db", "password_column", "ha1")
+modparam("auth_db", "use_domain", 1)
+`;
+      // Same logic everywhere: REGISTER with digest; in-dialog requests along the
+      // Record-Route (an ACK without a transaction, e.g. the ACK of the stateless 407, is
+      // dropped); new requests authenticated (407), then record_route + lookup + t_relay.
+      return {
+        kamailioCfg: `${modules}
+request_route {
+  if (is_method("REGISTER")) {
+    if (!auth_check("$fd", "subscriber", "1")) {
+      auth_challenge("$fd", "1");
+      exit;
+    }
+    save("location");
+    exit;
+  }
+  if (has_totag()) {
+    if (loose_route()) {
+      t_relay();
+      exit;
+    }
+    if (is_method("ACK")) {
+      if (t_check_trans()) t_relay();
+      exit;
+    }
+    sl_send_reply("404", "Not here");
+    exit;
+  }
+  if (is_method("ACK")) {
+    if (t_check_trans()) t_relay();
+    exit;
+  }
+  if (!auth_check("$fd", "subscriber", "1")) {
+    auth_challenge("$fd", "1");
+    exit;
+  }
+  consume_credentials();
+  record_route();
+  if (!lookup("location")) {
+    sl_send_reply("404", "Not Found");
+    exit;
+  }
+  t_relay();
+  exit;
+}
+`,
+        kamailioKemiModules: `${modules}modparam("usrloc", "preload", "location")\n`,
+        lua: `function ksr_request_route()
+  if KSR.is_REGISTER() then
+    if KSR.auth_db.auth_check(KSR.pv.get("$fd"), "subscriber", 1) < 0 then
+      KSR.auth.auth_challenge(KSR.pv.get("$fd"), 1)
+      return
+    end
+    KSR.registrar.save("location", 0)
+    return
+  end
+  if KSR.siputils.has_totag() > 0 then
+    if KSR.rr.loose_route() > 0 then
+      KSR.tm.t_relay()
+      return
+    end
+    if KSR.is_ACK() then
+      if KSR.tm.t_check_trans() > 0 then KSR.tm.t_relay() end
+      return
+    end
+    KSR.sl.sl_send_reply(404, "Not here")
+    return
+  end
+  if KSR.is_ACK() then
+    if KSR.tm.t_check_trans() > 0 then KSR.tm.t_relay() end
+    return
+  end
+  if KSR.auth_db.auth_check(KSR.pv.get("$fd"), "subscriber", 1) < 0 then
+    KSR.auth.auth_challenge(KSR.pv.get("$fd"), 1)
+    return
+  end
+  KSR.auth.consume_credentials()
+  KSR.rr.record_route()
+  if KSR.registrar.lookup("location") < 0 then
+    KSR.sl.sl_send_reply(404, "Not Found")
+    return
+  end
+  KSR.tm.t_relay()
+end
+`,
+        python: `import KSR
+
+def ksr_request_route():
+    if KSR.is_REGISTER():
+        if KSR.auth_db.auth_check(KSR.pv.get("$fd"), "subscriber", 1) < 0:
+            KSR.auth.auth_challenge(KSR.pv.get("$fd"), 1)
+            return 1
+        KSR.registrar.save("location", 0)
+        return 1
+    if KSR.siputils.has_totag() > 0:
+        if KSR.rr.loose_route() > 0:
+            KSR.tm.t_relay()
+            return 1
+        if KSR.is_ACK():
+            if KSR.tm.t_check_trans() > 0:
+                KSR.tm.t_relay()
+            return 1
+        KSR.sl.sl_send_reply(404, "Not here")
+        return 1
+    if KSR.is_ACK():
+        if KSR.tm.t_check_trans() > 0:
+            KSR.tm.t_relay()
+        return 1
+    if KSR.auth_db.auth_check(KSR.pv.get("$fd"), "subscriber", 1) < 0:
+        KSR.auth.auth_challenge(KSR.pv.get("$fd"), 1)
+        return 1
+    KSR.auth.consume_credentials()
+    KSR.rr.record_route()
+    if KSR.registrar.lookup("location") < 0:
+        KSR.sl.sl_send_reply(404, "Not Found")
+        return 1
+    KSR.tm.t_relay()
+    return 1
+`,
+        js: `function ksr_request_route() {
+  if (KSR.is_REGISTER()) {
+    if (KSR.auth_db.auth_check(KSR.pv.get("$fd"), "subscriber", 1) < 0) {
+      KSR.auth.auth_challenge(KSR.pv.get("$fd"), 1);
+      return;
+    }
+    KSR.registrar.save("location", 0);
+    return;
+  }
+  if (KSR.siputils.has_totag() > 0) {
+    if (KSR.rr.loose_route() > 0) {
+      KSR.tm.t_relay();
+      return;
+    }
+    if (KSR.is_ACK()) {
+      if (KSR.tm.t_check_trans() > 0) KSR.tm.t_relay();
+      return;
+    }
+    KSR.sl.sl_send_reply(404, "Not here");
+    return;
+  }
+  if (KSR.is_ACK()) {
+    if (KSR.tm.t_check_trans() > 0) KSR.tm.t_relay();
+    return;
+  }
+  if (KSR.auth_db.auth_check(KSR.pv.get("$fd"), "subscriber", 1) < 0) {
+    KSR.auth.auth_challenge(KSR.pv.get("$fd"), 1);
+    return;
+  }
+  KSR.auth.consume_credentials();
+  KSR.rr.record_route();
+  if (KSR.registrar.lookup("location") < 0) {
+    KSR.sl.sl_send_reply(404, "Not Found");
+    return;
+  }
+  KSR.tm.t_relay();
+}
+`,
+        polysipArgs: [
+          '--db',
+          `sqlite:${env.files.polysip}`,
+          '--alias',
+          AUTH_DOMAIN,
+          '--modparam',
+          'usrloc.db_mode=0',
+        ],
+      };
+    },
   },
 ];

@@ -19,9 +19,15 @@ export type ServerKind = 'polysip' | 'kamailio';
 export interface TargetId {
   readonly kind: ServerKind;
   readonly engine: Engine;
+  /**
+   * polysip only. `in-thread` runs the script in the SIP thread (`--trusted`); `isolated` in a
+   * worker (the CLI default). Python always has its own worker whatever the placement.
+   */
+  readonly placement?: 'in-thread' | 'isolated';
 }
 
-export const targetName = (t: TargetId): string => `${t.kind}-${t.engine}`;
+export const targetName = (t: TargetId): string =>
+  `${t.kind}-${t.engine}${t.placement === 'isolated' ? '-isolated' : ''}`;
 
 export interface RunningServer {
   readonly port: number;
@@ -161,13 +167,32 @@ cfgengine "lua"
 
 const EXT: Record<'lua' | 'python' | 'js', string> = { lua: 'lua', python: 'py', js: 'js' };
 
+export interface PolysipStartOptions {
+  readonly placement?: 'in-thread' | 'isolated';
+  /** Node options before the CLI path (e.g. `--cpu-prof`, `--cpu-prof-dir=DIR`). */
+  readonly nodeArgs?: readonly string[];
+  /** The polysip tree to run (default POLYSIP_ROOT). */
+  readonly root?: string;
+}
+
+/**
+ * The polysip tree whose CLI is started: this one, or BENCH_POLYSIP_ROOT (another checkout,
+ * e.g. a worktree of an older commit) so before/after runs share one harness.
+ */
+export const POLYSIP_ROOT = process.env.BENCH_POLYSIP_ROOT
+  ? resolve(process.env.BENCH_POLYSIP_ROOT)
+  : REPO_ROOT;
+
 export async function startPolysip(
   engine: 'lua' | 'python' | 'js',
   logic: RoutingLogic,
+  opts: PolysipStartOptions = {},
 ): Promise<StartResult> {
+  const placement = opts.placement ?? 'in-thread';
   const script = engine === 'lua' ? logic.lua : logic[engine];
   if (script === undefined) return { ok: false, reason: `no ${engine} script for this scenario` };
-  const cli = join(REPO_ROOT, 'bin/polysip.js');
+  const root = opts.root ?? POLYSIP_ROOT;
+  const cli = join(root, 'bin/polysip.js');
   if (!existsSync(cli)) return { ok: false, reason: 'bin/polysip.js does not exist yet' };
   const dir = mkdtempSync(join(tmpdir(), 'polysip-bench-ps-'));
   const file = join(dir, `route.${EXT[engine]}`);
@@ -176,6 +201,7 @@ export async function startPolysip(
   const proc = spawnTracked(
     process.execPath,
     [
+      ...(opts.nodeArgs ?? []),
       cli,
       'run',
       '--listen',
@@ -186,9 +212,10 @@ export async function startPolysip(
       'warn',
       '--allow-destinations',
       '127.0.0.0/8',
+      ...(placement === 'in-thread' ? ['--trusted'] : []),
       ...(logic.polysipArgs ?? []),
     ],
-    { timeoutMs: 30 * 60_000, cwd: REPO_ROOT, maxOutputChars: 64 * 1024 },
+    { timeoutMs: 30 * 60_000, cwd: root, maxOutputChars: 64 * 1024 },
   );
   // Ready when the CLI says so ("msg":"listening" for our port) or the port is bound.
   const saidListening = (): boolean =>
@@ -216,5 +243,5 @@ export function startTarget(t: TargetId, logic: RoutingLogic): Promise<StartResu
   }
   if (t.engine === 'native')
     return Promise.resolve({ ok: false, reason: 'polysip has no native cfg' });
-  return startPolysip(t.engine, logic);
+  return startPolysip(t.engine, logic, { placement: t.placement ?? 'in-thread' });
 }
