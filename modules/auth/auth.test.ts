@@ -1,6 +1,6 @@
 /** Digest: nonces, responses (MD5, SHA-256, qop), auth_db codes, challenges, the guard. */
 import test from 'ava';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { callKsr, makeCtx } from '../testkit.ts';
 import { openSqliteStore } from '../db_sqlite/index.ts';
 import { createAuthDbModule } from '../auth_db/index.ts';
@@ -279,4 +279,26 @@ test('auth_guard: failures per source and per user, blocking, reset, expiry', as
   t.is(await callKsr(guard, 'is_blocked', ctx()), 1, 'the source stays blocked');
   now += 11;
   t.is(await callKsr(guard, 'is_blocked', ctx()), -1);
+});
+
+test('nonces carry an HMAC-SHA-256 of their data, for short and long secrets alike', (t) => {
+  for (const secret of ['s3cret', 'k'.repeat(100)]) {
+    const nonces = new NonceService({ secret, lifetimeSec: 30 });
+    const raw = Buffer.from(nonces.issue(), 'base64url');
+    const expected = createHmac('sha256', Buffer.from(secret, 'utf8'))
+      .update(raw.subarray(0, 16))
+      .digest()
+      .subarray(0, 12);
+    t.deepEqual(raw.subarray(16), expected);
+    const opaque = createHmac('sha256', Buffer.from(secret, 'utf8'))
+      .update('opaque')
+      .digest()
+      .subarray(0, 12)
+      .toString('base64url');
+    t.is(nonces.opaque(), opaque);
+  }
+  // two nonces never share their random part
+  const n = new NonceService({ secret: 'x', lifetimeSec: 30 });
+  const seen = new Set(Array.from({ length: 600 }, () => n.issue().slice(6, 22)));
+  t.is(seen.size, 600);
 });

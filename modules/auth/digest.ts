@@ -6,7 +6,7 @@
  * secret (it is kept in the store's kv table) accepts it, and a restart does not invalidate
  * the nonces it handed out. Replay protection (nonce-count) is an in-memory table per node.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export type DigestAlgorithm = 'MD5' | 'MD5-sess' | 'SHA-256' | 'SHA-256-sess';
 
@@ -24,9 +24,47 @@ export function normaliseAlgorithm(a: string | null | undefined): DigestAlgorith
 }
 
 export function hashHex(alg: DigestAlgorithm, text: string): string {
-  return createHash(alg.startsWith('SHA-256') ? 'sha256' : 'md5')
-    .update(text, 'latin1')
-    .digest('hex');
+  // One-shot hashing: a Hash object per digest costs twice as much on this path.
+  return hash(alg.startsWith('SHA-256') ? 'sha256' : 'md5', Buffer.from(text, 'latin1'), 'hex');
+}
+
+const SHA256_BLOCK = 64;
+
+/**
+ * HMAC-SHA-256 (RFC 2104) from two one-shot hashes over pads derived once from the key:
+ * `createHmac` imports the key again on every call, which showed in the REGISTER profile.
+ */
+class HmacSha256 {
+  readonly #inner: Buffer;
+  readonly #outer: Buffer;
+
+  constructor(key: Buffer) {
+    const k = key.length > SHA256_BLOCK ? hash('sha256', key, 'buffer') : key;
+    this.#inner = Buffer.alloc(SHA256_BLOCK, 0x36);
+    this.#outer = Buffer.alloc(SHA256_BLOCK, 0x5c);
+    for (let i = 0; i < k.length; i++) {
+      this.#inner[i] = this.#inner[i]! ^ k[i]!;
+      this.#outer[i] = this.#outer[i]! ^ k[i]!;
+    }
+  }
+
+  mac(data: Buffer): Buffer {
+    const inner = hash('sha256', Buffer.concat([this.#inner, data]), 'buffer');
+    return hash('sha256', Buffer.concat([this.#outer, inner]), 'buffer');
+  }
+}
+
+// Nonce randomness comes from a pooled buffer: one randomBytes call per 256 nonces.
+const RANDOM_POOL_BYTES = 12 * 256;
+let randomPool = Buffer.alloc(0);
+let randomPos = 0;
+function copyRandom(target: Buffer, offset: number, length: number): void {
+  if (randomPos + length > randomPool.length) {
+    randomPool = randomBytes(RANDOM_POOL_BYTES);
+    randomPos = 0;
+  }
+  randomPool.copy(target, offset, randomPos, randomPos + length);
+  randomPos += length;
 }
 
 /** HA1 = H(username:realm:password) for the algorithm family. */
@@ -136,7 +174,8 @@ export type NonceState = 'valid' | 'stale' | 'invalid';
  * Nonces: base64url(expiry u32 | 12 random bytes | first 12 bytes of HMAC-SHA256 over both).
  */
 export class NonceService {
-  readonly #secret: Buffer;
+  readonly #hmac: HmacSha256;
+  readonly #opaque: string;
   readonly #lifetime: number;
   readonly #now: () => number;
   /** nonce → highest nc seen, with the nonce's own expiry to sweep by. */
@@ -149,20 +188,21 @@ export class NonceService {
     now?: () => number;
     maxTracked?: number;
   }) {
-    this.#secret = Buffer.from(opts.secret, 'utf8');
+    this.#hmac = new HmacSha256(Buffer.from(opts.secret, 'utf8'));
+    this.#opaque = this.#hmac.mac(Buffer.from('opaque')).subarray(0, 12).toString('base64url');
     this.#lifetime = opts.lifetimeSec;
     this.#now = opts.now ?? (() => Math.floor(Date.now() / 1000));
     this.#maxTracked = opts.maxTracked ?? 1_000_000;
   }
 
   #mac(data: Buffer): Buffer {
-    return createHmac('sha256', this.#secret).update(data).digest().subarray(0, 12);
+    return this.#hmac.mac(data).subarray(0, 12);
   }
 
   issue(): string {
     const data = Buffer.alloc(16);
     data.writeUInt32BE((this.#now() + this.#lifetime) >>> 0, 0);
-    randomBytes(12).copy(data, 4);
+    copyRandom(data, 4, 12);
     return Buffer.concat([data, this.#mac(data)]).toString('base64url');
   }
 
@@ -199,10 +239,6 @@ export class NonceService {
 
   /** A constant opaque value (the same on every node sharing the secret). */
   opaque(): string {
-    return createHmac('sha256', this.#secret)
-      .update('opaque')
-      .digest()
-      .subarray(0, 12)
-      .toString('base64url');
+    return this.#opaque;
   }
 }
