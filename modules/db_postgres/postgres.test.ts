@@ -1,12 +1,10 @@
 /** The shared store suite against a private PostgreSQL, plus an outage/reconnect test. */
 import test from 'ava';
-import pg from 'pg';
 import { defineStoreSuite } from '../../core/store/suite.ts';
 import { startPostgres, type PrivatePostgres } from '../../test/kit/postgres.ts';
 import { openPostgresStore } from './index.ts';
 
 let server: PrivatePostgres | null = null;
-let n = 0;
 
 test.before(async () => {
   server = await startPostgres();
@@ -15,14 +13,7 @@ test.after.always(async () => {
   await server?.stop();
 });
 
-async function freshDb(): Promise<string> {
-  const name = `t${process.pid}_${++n}`;
-  const c = new pg.Client({ connectionString: server!.url });
-  await c.connect();
-  await c.query(`CREATE DATABASE ${name}`);
-  await c.end();
-  return server!.url.replace(/\/postgres$/, `/${name}`);
-}
+const freshDb = (): Promise<string> => server!.createDatabase('t');
 
 defineStoreSuite(test, 'postgres', async () => {
   const url = await freshDb();

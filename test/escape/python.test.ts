@@ -4,10 +4,10 @@
  */
 import test from 'ava';
 import { createSocket } from 'node:dgram';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { loadPythonScript } from '../../engines/python/index.ts';
 import type { PythonScript } from '../../engines/python/script.ts';
 import { toyCtx, toyRegistry, type ToyCtx } from '../../engines/lua/toy-registry.ts';
+import { startTcpSink } from '../kit/sink.ts';
 
 const SOURCE = (port: number) => `
 PORT = ${port}
@@ -115,21 +115,11 @@ def healthy():
 
 test('python: the probe attacks fail and the worker keeps serving', async (t) => {
   // A loopback listener the socket attack aims at: it must never see a connection.
-  const accepted: Socket[] = [];
-  const received: Buffer[] = [];
-  const server = createServer((c) => {
-    accepted.push(c);
-    c.on('data', (d: Buffer) => received.push(d));
-  });
-  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
-  const port = (server.address() as { port: number }).port;
-  t.teardown(() => {
-    for (const c of accepted) c.destroy();
-    server.close();
-  });
+  const sink = await startTcpSink();
+  t.teardown(() => sink.close());
   const s = (await loadPythonScript<ToyCtx>({
     file: '/virtual/escape.py',
-    source: SOURCE(port),
+    source: SOURCE(sink.port),
     registry: toyRegistry(),
     limits: { cpuMs: 5000 },
   })) as PythonScript<ToyCtx>;
@@ -160,7 +150,7 @@ test('python: the probe attacks fail and the worker keeps serving', async (t) =>
   t.deepEqual(ok.log, ['ok 42']);
   await new Promise((res) => setTimeout(res, 200));
   s.dispose();
-  t.is(accepted.length, 0, 'the socket attack reached no listener');
+  t.is(sink.accepted.length, 0, 'the socket attack reached no listener');
 });
 
 // The network is closed at the host side of the boundary (engines/python/worker.ts, closeNetwork):
@@ -284,25 +274,18 @@ def healthy():
 `;
 
 test('python: no network path from the guest reaches a loopback listener', async (t) => {
-  const accepted: Socket[] = [];
-  const received: Buffer[] = [];
-  const server = createServer((c) => {
-    accepted.push(c);
-    c.on('data', (d: Buffer) => received.push(d));
-  });
-  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  const sink = await startTcpSink();
   const udp = createSocket('udp4');
   const datagrams: Buffer[] = [];
   udp.on('message', (d) => datagrams.push(d));
   await new Promise<void>((res) => udp.bind(0, '127.0.0.1', res));
   t.teardown(() => {
-    for (const c of accepted) c.destroy();
-    server.close();
+    sink.close();
     udp.close();
   });
   const s = await loadPythonScript<ToyCtx>({
     file: '/virtual/net.py',
-    source: NET_SOURCE((server.address() as AddressInfo).port, udp.address().port),
+    source: NET_SOURCE(sink.port, udp.address().port),
     registry: toyRegistry(),
     limits: { cpuMs: 10_000 },
   });
@@ -349,9 +332,9 @@ test('python: no network path from the guest reaches a loopback listener', async
   await new Promise((res) => setTimeout(res, 200));
   s.dispose();
   t.is(
-    accepted.length,
+    sink.accepted.length,
     0,
-    `no TCP connection reached the listener; it got: ${JSON.stringify(Buffer.concat(received).toString('latin1').slice(0, 300))}`,
+    `no TCP connection reached the listener; it got: ${JSON.stringify(Buffer.concat(sink.received).toString('latin1').slice(0, 300))}`,
   );
   t.is(datagrams.length, 0, 'no datagram reached the UDP listener');
 });

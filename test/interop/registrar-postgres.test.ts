@@ -4,7 +4,6 @@
  * is kept in memory, nothing crashes, and after the restart the queued writes land.
  */
 import test from 'ava';
-import pg from 'pg';
 import { startPostgres, type PrivatePostgres } from '../kit/postgres.ts';
 import {
   addUser,
@@ -15,7 +14,6 @@ import {
 } from './registrar-flows.ts';
 
 let server: PrivatePostgres | null = null;
-let n = 0;
 test.before(async () => {
   server = await startPostgres();
 });
@@ -23,14 +21,7 @@ test.after.always(async () => {
   await server?.stop();
 });
 
-async function newDb(): Promise<string> {
-  const name = `reg${process.pid}_${++n}`;
-  const c = new pg.Client({ connectionString: server!.url });
-  await c.connect();
-  await c.query(`CREATE DATABASE ${name}`);
-  await c.end();
-  return server!.url.replace(/\/postgres$/, `/${name}`);
-}
+const newDb = (): Promise<string> => server!.createDatabase('reg');
 
 defineRegistrarFlows(test, 'postgres', newDb);
 

@@ -15,7 +15,7 @@
  *
  * A Node TLS client covers client-certificate checks and `$proto == "tls"` directly.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -77,6 +77,33 @@ async function tlsTerminator(
   };
 }
 
+/**
+ * Runs CALLS sipp UAC calls to 127.0.0.1:`port` and asserts they all succeeded over a single
+ * verified TLS connection (`handshakes` counts the TLS hop's handshakes).
+ */
+async function callsOverOneTlsConnection(
+  t: ExecutionContext,
+  port: number,
+  transport: 'udp' | 'tcp',
+  handshakes: () => number,
+): Promise<void> {
+  const uac = await runSipp({
+    scenario: 'uac',
+    remote: `127.0.0.1:${port}`,
+    transport,
+    calls: CALLS,
+    rate: 100,
+    maxConcurrent: 100,
+    timeoutSec: 60,
+  });
+  t.log(
+    `uac: ${uac.successful} successful, ${uac.failed} failed, ${uac.retransmissions} retransmissions, ${uac.durationMs} ms; TLS handshakes: ${handshakes()}`,
+  );
+  t.is(uac.successful, CALLS, uac.stderr.slice(-2000));
+  t.is(uac.failed, 0);
+  t.is(handshakes(), 1);
+}
+
 test.serial(
   `sipp uac —UDP→ polysip —TLS→ sipp uas (via TLS terminator): ${CALLS} calls, 0 failed`,
   async (t) => {
@@ -99,22 +126,7 @@ test.serial(
     });
     try {
       const udp = app.listeners.find((l) => l.transport === 'udp')!;
-      const uac = await runSipp({
-        scenario: 'uac',
-        remote: `127.0.0.1:${udp.port}`,
-        transport: 'udp',
-        calls: CALLS,
-        rate: 100,
-        maxConcurrent: 100,
-        timeoutSec: 60,
-      });
-      t.log(
-        `uac: ${uac.successful} successful, ${uac.failed} failed, ${uac.retransmissions} retransmissions, ${uac.durationMs} ms; TLS handshakes: ${term.handshakes()}`,
-      );
-      t.is(uac.successful, CALLS, uac.stderr.slice(-2000));
-      t.is(uac.failed, 0);
-      // One verified connection carried every call.
-      t.is(term.handshakes(), 1);
+      await callsOverOneTlsConnection(t, udp.port, 'udp', term.handshakes);
     } finally {
       await app.stop();
       await term.close();
@@ -206,21 +218,7 @@ test.serial(
     const tlsPort = app.listeners.find((l) => l.transport === 'tls')!.port;
     const orig = await tlsOriginator(tlsPort);
     try {
-      const uac = await runSipp({
-        scenario: 'uac',
-        remote: `127.0.0.1:${orig.port}`,
-        transport: 'tcp',
-        calls: CALLS,
-        rate: 100,
-        maxConcurrent: 100,
-        timeoutSec: 60,
-      });
-      t.log(
-        `uac: ${uac.successful} successful, ${uac.failed} failed, ${uac.retransmissions} retransmissions, ${uac.durationMs} ms; TLS handshakes: ${orig.handshakes()}`,
-      );
-      t.is(uac.successful, CALLS, uac.stderr.slice(-2000));
-      t.is(uac.failed, 0);
-      t.is(orig.handshakes(), 1);
+      await callsOverOneTlsConnection(t, orig.port, 'tcp', orig.handshakes);
     } finally {
       await orig.close();
       await app.stop();

@@ -22,6 +22,8 @@ export interface PrivatePostgres {
   start(): Promise<void>;
   /** Stops the server and removes its data dir; idempotent. */
   stop(): Promise<void>;
+  /** Creates an empty database named `<prefix><pid>_<n>` (unique per call) and returns its URL. */
+  createDatabase(prefix: string): Promise<string>;
 }
 
 /** The folder with initdb and postgres, or null when PostgreSQL is not installed. */
@@ -117,6 +119,7 @@ export async function startPostgres(): Promise<PrivatePostgres> {
     if (p) await p.stop('SIGINT', 10_000);
   };
   let stopped = false;
+  let databases = 0;
   try {
     await start();
   } catch (e) {
@@ -129,6 +132,17 @@ export async function startPostgres(): Promise<PrivatePostgres> {
     port,
     start,
     halt,
+    async createDatabase(prefix) {
+      const name = `${prefix}${process.pid}_${++databases}`;
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      try {
+        await c.query(`CREATE DATABASE ${name}`);
+      } finally {
+        await c.end();
+      }
+      return url.replace(/\/postgres$/, `/${name}`);
+    },
     async restart(downMs = 0) {
       await halt();
       if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));

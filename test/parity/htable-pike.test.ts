@@ -1,6 +1,6 @@
 /**
  * htable and pike KSR functions from Lua, Python and JS (in each placement the parity suite
- * runs): the same script (test/parity/htable-pike.cases.{lua,py,js}) answers a real UDP request
+ * runs): the KSR case script (test/ksr/cases.{lua,py,js}) answers a real UDP request
  * on 127.0.0.1 with a reason phrase carrying what it observed, and that phrase must be the same
  * bytes in every language; the server-side tables and the pike tracker must hold what the
  * script stored, whatever the placement.
@@ -10,15 +10,11 @@
  */
 import test from 'ava';
 import { createSocket, type Socket } from 'node:dgram';
-import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { startPolysip, type Polysip } from '../../bin/app.ts';
 import { module as htable } from '../../modules/htable/index.ts';
 import { pikeRpc } from '../../modules/pike/rpc.ts';
-import { parityRuns, type ParityRun } from './langs.ts';
-
-const caseScript = (lang: string): string =>
-  fileURLToPath(new URL(`./htable-pike.cases.${lang}`, import.meta.url));
+import { ksrScript, parityRuns, type ParityRun } from './langs.ts';
 
 /** A UA on 127.0.0.1 that sends one request per case and returns the final reply's status line. */
 class Ua {
@@ -84,7 +80,7 @@ function defineRun(run: ParityRun, index: number): void {
   test.before(async () => {
     app = await startPolysip({
       listen: ['udp:127.0.0.1:0'],
-      script: caseScript(run.lang),
+      script: ksrScript('cases', run.lang),
       placement,
       allowDestinations: ['127.0.0.0/8'],
       log: pino({ level: 'warn' }),
