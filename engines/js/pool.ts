@@ -132,6 +132,17 @@ export function rawContext(vm: QuickJSAsyncContext): RawContext {
 export class Slot {
   /** A route is running or suspended in this module: nothing else may enter it. */
   busy = false;
+  /**
+   * Asked before the module's linear memory grows to `bytes`; false refuses (malloc fails and
+   * QuickJS throws "out of memory"). Needed because QuickJS's own limit does not hold here: under
+   * Emscripten it counts 8 bytes per allocation whatever its size (no malloc_usable_size), so a
+   * script of big strings grew the module to 2 GiB over 20 s before failing.
+   */
+  mayGrow: ((bytes: number) => boolean) | null = null;
+  /** Linear memory when the module was made (its static data, stack and first heap). */
+  readonly baseBytes: number;
+  /** Sum of the memory limits of the realms living in this module. */
+  limitBytes = 0;
   /** The module failed (a wasm trap or a host stack overflow inside it): never use it again. */
   dead = false;
   /** Whatever lives in this module and must go when the slot is retired. */
@@ -139,7 +150,26 @@ export class Slot {
   constructor(
     readonly module: QuickJSAsyncWASMModule,
     readonly index: number,
-  ) {}
+  ) {
+    const memory = module.getWasmMemory();
+    this.baseBytes = memory.buffer.byteLength;
+    const grow = memory.grow.bind(memory);
+    // Emscripten's sbrk calls `memory.grow` on this object: refusing there fails the allocation.
+    Object.defineProperty(memory, 'grow', {
+      value: (pages: number): number => {
+        const check = this.mayGrow;
+        if (check !== null && !check(memory.buffer.byteLength + pages * 65536)) {
+          throw new RangeError('polysip: script memory limit');
+        }
+        return grow(pages);
+      },
+    });
+  }
+
+  /** Linear memory a running route may grow the module to. */
+  get capBytes(): number {
+    return this.baseBytes + this.limitBytes;
+  }
 }
 
 /** Idle modules kept after a burst of suspended routes. */
@@ -202,3 +232,63 @@ class Pool {
 
 /** The process-wide pool. */
 export const pool = new Pool();
+
+/**
+ * Byte offset of `interrupt_counter` in QuickJS's JSContext, or -1 if not found. QuickJS calls
+ * the interrupt handler every 10,000 "ticks" (calls, backward jumps); a tick can cost a
+ * millisecond (a stack overflow thrown 200 frames deep builds a 200-line backtrace), so a
+ * recursion that catches its own overflows ran seconds between two checks. The handler runs
+ * just after QuickJS resets the counter, so writing it there sets the next check's distance.
+ * Found once per process by looking, in a context whose handler is running, for the reset value
+ * and checking that writing 1 there makes the handler run on every tick.
+ */
+export function interruptCounterOffset(module: QuickJSAsyncWASMModule): number {
+  if (counterOffset !== null) return counterOffset;
+  counterOffset = -1;
+  const rt = module.newRuntime();
+  try {
+    const vm = rt.newContext();
+    const { M, ctx } = rawContext(vm);
+    const heap = (): Int32Array => new Int32Array(M.HEAPU8.buffer);
+    let candidates: number[] | null = null;
+    let probe = -1;
+    let polls = 0;
+    rt.setInterruptHandler(() => {
+      polls++;
+      const h = heap();
+      if (candidates === null) {
+        candidates = [];
+        for (let off = 0; off < 512; off += 4) {
+          if (h[(ctx + off) >> 2] === COUNTER_INIT) candidates.push(off);
+        }
+      }
+      if (probe >= 0) h[(ctx + probe) >> 2] = 1;
+      return false;
+    });
+    const loop = () => {
+      polls = 0;
+      const r = vm.evalCode('for (let i = 0; i < 12000; i++) {}');
+      r.dispose();
+      return polls;
+    };
+    loop();
+    for (const off of (candidates as number[] | null) ?? []) {
+      probe = off;
+      if (loop() > 500) {
+        counterOffset = off;
+        break;
+      }
+    }
+    probe = -1;
+    vm.dispose();
+  } catch {
+    counterOffset = -1;
+  } finally {
+    rt.dispose();
+  }
+  return counterOffset;
+}
+
+/** QuickJS's JS_INTERRUPT_COUNTER_INIT. */
+export const COUNTER_INIT = 10_000;
+let counterOffset: number | null = null;

@@ -22,7 +22,7 @@ import {
 } from '../ksr/convert.ts';
 import { ENGINE_EXPORTS } from '../ksr/tree.ts';
 import { PRELUDE_FILE, ROUTE_ID, preludeSource, type GuestExport } from './prelude.ts';
-import { rawContext, type RawContext, type Slot } from './pool.ts';
+import { interruptCounterOffset, rawContext, type RawContext, type Slot } from './pool.ts';
 
 /**
  * QuickJS's own stack limit. The wasm frames live on V8's native stack, which overflows first
@@ -35,8 +35,22 @@ import { rawContext, type RawContext, type Slot } from './pool.ts';
 export const MAX_STACK_BYTES = 40 << 10;
 /** Time allowed to describe an error after the route ended (user getters may run). */
 const DESCRIBE_MS = 20;
+/** Memory past the module's cap allowed while the host describes the route's error. */
+const DESCRIBE_HEADROOM = 4 << 20;
 const MODULE_NAME = /^(?:\.\/)?([A-Za-z0-9_][A-Za-z0-9_-]*)(?:\.js)?$/;
 const IS_STRICTLY_EQUAL = 0;
+/**
+ * Interrupt checks: the first comes this many ticks into a route; the distance then grows 2x
+ * while checks come much quicker than the poll period and shrinks when they come slower, so a
+ * route of cheap ticks is checked every ~1,000 ticks and one of costly ticks every period.
+ */
+const FIRST_CHECK_TICKS = 16;
+/**
+ * Never further apart than this: a tick can turn a thousand times dearer from one check to the
+ * next (a recursion that starts catching its own stack overflows), so the distance reached while
+ * ticks were cheap bounds the overshoot (1,024 ticks x ~0.5 ms at the 40 KB stack limit).
+ */
+const MAX_CHECK_TICKS = 1024;
 
 export interface HostSide<Ctx> {
   readonly file: string;
@@ -59,7 +73,12 @@ export class Run<Ctx> {
   /** The route must end: exit, CPU abort, dispose. Every later KSR call throws and does nothing. */
   stop = false;
   cpu = false;
+  /** The module's memory cap refused to grow (QuickJS may then throw null: no room for an Error). */
+  memory = false;
   disposed = false;
+  /** Ticks between the last interrupt check and the next one; when the last one ran. */
+  checkTicks = FIRST_CHECK_TICKS;
+  lastCheck = 0;
   /** The host is reading the final error: user getters may run, KSR calls may not. */
   describing = false;
   constructor(
@@ -111,10 +130,17 @@ export class Realm<Ctx> {
   onRelease: (() => void) | null = null;
   /** Dropped after a memory overrun or a module failure: the script will be re-evaluated. */
   rebuildNeeded = false;
+  /** Byte offset of the context's interrupt counter in the module's memory (-1: unknown). */
+  readonly #counterAt: number;
+  #heap32: Int32Array;
+  /** Poll period of the interrupt handler, ms (see FIRST_CHECK_TICKS). */
+  readonly #pollMs: number;
 
   constructor(host: HostSide<Ctx>, slot: Slot) {
     this.#host = host;
     this.slot = slot;
+    const offset = interruptCounterOffset(slot.module);
+    slot.limitBytes += host.memoryBytes;
     this.#rt = slot.module.newRuntime();
     this.#rt.setMemoryLimit(host.memoryBytes);
     this.#rt.setMaxStackSize(MAX_STACK_BYTES);
@@ -127,6 +153,9 @@ export class Realm<Ctx> {
     this.#FALSE = ffi.QTS_GetFalse();
     this.#NULL = ffi.QTS_GetNull();
     this.#UNDEF = ffi.QTS_GetUndefined();
+    this.#counterAt = offset < 0 ? -1 : (this.#raw.ctx + offset) >> 2;
+    this.#heap32 = new Int32Array(M.HEAPU8.buffer);
+    this.#pollMs = 5;
     this.#userFiles.add(host.file);
     slot.tenants.add(this);
   }
@@ -206,6 +235,7 @@ export class Realm<Ctx> {
     const run = new Run<Ctx>(undefined, budgetMs);
     this.run = run;
     run.deadline = performance.now() + budgetMs;
+    this.#startChecks(run);
     try {
       const r = this.#vm.evalCode(this.#host.source, this.#host.file, { type: 'global' });
       if (r.error === undefined) {
@@ -221,7 +251,7 @@ export class Realm<Ctx> {
           this.#locate(d.stack),
         );
       }
-      if (isOutOfMemory(d)) {
+      if (run.memory || isOutOfMemory(d)) {
         throw new ScriptLoadError(
           'memory limit exceeded while running the top-level code',
           this.#locate(d.stack),
@@ -232,6 +262,7 @@ export class Realm<Ctx> {
       throw new ScriptLoadError(errorText(d), where);
     } finally {
       this.run = null;
+      this.slot.mayGrow = null;
     }
   }
 
@@ -289,6 +320,7 @@ export class Realm<Ctx> {
     if (arg !== undefined) argv[1] = argPtr = this.#newString(arg);
     run.stepStart = performance.now();
     run.deadline = run.stepStart + run.budgetMs;
+    this.#startChecks(run);
     let res: number | Promise<number>;
     try {
       res = this.#raw.callMaybeAsync(
@@ -337,7 +369,7 @@ export class Realm<Ctx> {
     if (run.exit !== 0) return { kind: 'exit', drop: run.exit === 2 };
     const d = this.#describeValue(run, err);
     if (run.cpu) return { kind: 'aborted', reason: 'cpu', where: this.#locate(d.stack) };
-    if (isOutOfMemory(d)) {
+    if (run.memory || isOutOfMemory(d)) {
       // The heap is at its limit and full of whatever the script kept: start afresh.
       this.rebuildNeeded = true;
       this.retire();
@@ -357,6 +389,7 @@ export class Realm<Ctx> {
     this.slot.dead = true;
     this.rebuildNeeded = true;
     this.run = null;
+    this.slot.mayGrow = null;
     this.slot.busy = false;
     this.#retireNow();
     this.onRelease?.();
@@ -371,6 +404,7 @@ export class Realm<Ctx> {
 
   #release(): void {
     this.run = null;
+    this.slot.mayGrow = null;
     this.slot.busy = false;
     if (this.#retirePending) this.#retireNow();
     for (const t of [...this.slot.tenants]) t.flush();
@@ -410,6 +444,7 @@ export class Realm<Ctx> {
     this.#alive = false;
     this.#retirePending = false;
     this.slot.tenants.delete(this);
+    this.slot.limitBytes -= this.#host.memoryBytes;
     if (this.slot.dead) return; // never call into a broken module; its memory goes with it
     try {
       const { ffi, ctx, M } = this.#raw;
@@ -434,10 +469,47 @@ export class Realm<Ctx> {
   // -------------------------------------------------------------------------------------------
   // Limits
 
+  /** A route (or the top-level code) starts: arms the memory guard and the first check. */
+  #startChecks(run: Run<Ctx>): void {
+    this.slot.mayGrow = (bytes) => this.#mayGrow(bytes);
+    run.lastCheck = run.stepStart || performance.now();
+    run.checkTicks = FIRST_CHECK_TICKS;
+    this.#setCounter(FIRST_CHECK_TICKS);
+  }
+
+  #setCounter(ticks: number): void {
+    if (this.#counterAt < 0) return;
+    if (this.#heap32.length === 0) this.#heap32 = new Int32Array(this.#M.HEAPU8.buffer);
+    this.#heap32[this.#counterAt] = ticks;
+  }
+
+  /**
+   * The module's memory must grow while this realm's route runs: refused past the module's cap
+   * (QuickJS then throws "out of memory", and the realm is rebuilt), and past the deadline (the
+   * next interrupt check ends the route).
+   */
+  #mayGrow(bytes: number): boolean {
+    const run = this.run;
+    if (run === null) return true;
+    // Describing the final error (often "out of memory" itself) needs a little room.
+    if (run.describing) return bytes <= this.slot.capBytes + DESCRIBE_HEADROOM;
+    if (bytes > this.slot.capBytes) {
+      run.memory = true;
+      return false;
+    }
+    if (!run.describing && performance.now() > run.deadline) {
+      run.cpu = true;
+      run.stop = true;
+      return false;
+    }
+    return true;
+  }
+
   #interrupt(): boolean {
     const run = this.run;
     if (run === null) return false;
     const now = performance.now();
+    this.#nextCheck(run, now);
     if (run.describing) return now > run.deadline;
     if (run.stop) return true;
     if (now > run.deadline) {
@@ -446,6 +518,18 @@ export class Realm<Ctx> {
       return true;
     }
     return false;
+  }
+
+  /** Sets the distance of the next interrupt check from how long the last one took. */
+  #nextCheck(run: Run<Ctx>, now: number): void {
+    if (this.#counterAt < 0) return;
+    const took = now - run.lastCheck;
+    run.lastCheck = now;
+    let ticks = run.checkTicks;
+    if (took < this.#pollMs / 4) ticks = Math.min(MAX_CHECK_TICKS, ticks * 2);
+    else if (took > this.#pollMs) ticks = Math.max(1, Math.floor((ticks * this.#pollMs) / took));
+    run.checkTicks = ticks;
+    this.#setCounter(ticks);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -546,6 +630,7 @@ export class Realm<Ctx> {
         host.suspended--;
         run.stepStart = performance.now();
         run.deadline = run.stepStart + run.budgetMs;
+        run.lastCheck = run.stepStart;
         try {
           if (run.stop) return this.#throwStop(run);
           if (!s.ok) return this.#hostFailure(run, decl, s.error);
@@ -778,7 +863,16 @@ export class Realm<Ctx> {
   #newString(s: string): number {
     const { ffi, ctx, M } = this.#raw;
     const n = M.lengthBytesUTF8(s) + 1;
-    const buf = M._malloc(n);
+    let buf = M._malloc(n);
+    if (buf === 0) {
+      // A host string at the module's cap: the cap is for the guest's own growth.
+      const guard = this.slot.mayGrow;
+      this.slot.mayGrow = null;
+      buf = M._malloc(n);
+      this.slot.mayGrow = guard;
+    }
+    // Never write through a null pointer.
+    if (buf === 0) throw new RangeError('out of memory in the JS engine module');
     M.stringToUTF8(s, buf, n);
     const v = ffi.QTS_NewString(ctx, buf);
     M._free(buf);

@@ -432,6 +432,9 @@ export class IsolatedScript<Ctx> implements ScriptInstance<Ctx> {
     if (!jobs0(this.#jobs).some((j) => j.seq <= started) && stalled < IDLE_STALL_MS) return;
     inc.culprit = Atomics.load(inc.state, STATE_CURRENT);
     inc.kill('cpu');
+    // Answer now: a worker deep in a wasm call (a big string fill, a long builtin) takes 0.3-0.5 s
+    // more to stop and report its exit; the replacement starts meanwhile.
+    this.#gone(inc, 'cpu', 'the route exceeded its CPU budget');
   }
 
   // -------------------------------------------------------------------------------------------
