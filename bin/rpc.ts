@@ -18,7 +18,7 @@ import type { SipServer } from '../core/server.ts';
 import type { LocationRecord } from '../core/store/types.ts';
 import type { ScriptLimits } from '../core/api/script.ts';
 import type { ScriptVersions, SwitchResult } from '../engines/sandbox/versions.ts';
-import type { Usrloc } from '../modules/usrloc/index.ts';
+import { splitKey, tenantKey, type Usrloc } from '../modules/usrloc/index.ts';
 import { htableRpc } from '../modules/htable/rpc.ts';
 import { pikeRpc } from '../modules/pike/rpc.ts';
 import type { Placement } from './load-script.ts';
@@ -62,6 +62,9 @@ function switched(r: SwitchResult): unknown {
   );
 }
 
+/** A usrloc table name as ul.* takes it: `location`, or `TENANT/location` for a tenant's. */
+const TABLE = /^(?:([^/]+)\/)?location$/;
+
 function contactView(r: LocationRecord, now: number): Record<string, unknown> {
   return {
     Contact: r.contact,
@@ -82,13 +85,6 @@ function contactView(r: LocationRecord, now: number): Record<string, unknown> {
 
 export function buildRpcMethods(d: RpcDeps): Map<string, RpcMethod> {
   const m = new Map<string, RpcMethod>();
-  const aorOf = (p: RpcParams, i: number): string => {
-    // kamcmd passes the table name first (ul.lookup location alice): accept both forms.
-    const first = stringParam(p, i, 'aor');
-    if (first === 'location' && typeof param(p, i + 1, 'aor') === 'string')
-      return stringParam(p, i + 1, 'aor');
-    return first.replace(/^sips?:/, '');
-  };
   m.set('core.version', () => `polysip ${PKG_VERSION} (node ${process.version})`);
   m.set('core.uptime', () => {
     const now = new Date();
@@ -99,33 +95,84 @@ export function buildRpcMethods(d: RpcDeps): Map<string, RpcMethod> {
     };
   });
   m.set('system.listMethods', () => [...m.keys()].sort());
-  m.set('ul.dump', () => {
+  const tenantNames = new Set(d.tenants.map((t) => t.name));
+  const knownTenant = (t: string): string => {
+    if (t === '' || tenantNames.has(t)) return t;
+    throw new RpcError(RPC_INVALID_PARAMS, `unknown tenant "${t}"`, { tenants: [...tenantNames] });
+  };
+  /**
+   * The usrloc namespace a ul.* call is about, read as htable.* reads it: the table given as
+   * `location` (the main script's) or `TENANT/location`, or the tenant as the last param
+   * (`ul.lookup location alice@x acme`, `ul.lookup alice@x acme`, `ul.dump acme`) or named
+   * `tenant`. Neither = the main script, so Kamailio's `ul.lookup location alice@x` keeps its
+   * meaning; ul.dump with neither shows every table (tenant null).
+   */
+  const ulTarget = (
+    p: RpcParams,
+    withAor: boolean,
+  ): { tenant: string | null; aor: string | null } => {
+    const first = param(p, 0, 'table');
+    const table = typeof first === 'string' ? TABLE.exec(first) : null;
+    let tenant: string | null = table ? (table[1] ?? '') : null;
+    let at = table ? 1 : Array.isArray(p) || first === undefined ? 0 : 1;
+    let aor: string | null = null;
+    if (withAor) {
+      aor = stringParam(p, at, 'aor').replace(/^sips?:/, '');
+      at++;
+    } else if (!table && typeof first === 'string' && first !== '') {
+      // ul.dump TENANT: without a table, the only positional param is the tenant.
+      at = 0;
+    }
+    const explicit = param(p, at, 'tenant');
+    if (explicit !== undefined && explicit !== null && explicit !== '') {
+      if (typeof explicit !== 'string')
+        throw new RpcError(RPC_INVALID_PARAMS, 'tenant must be a string');
+      if (tenant !== null && tenant !== '' && tenant !== explicit)
+        throw new RpcError(
+          RPC_INVALID_PARAMS,
+          `table ${String(first)} is not tenant ${explicit}'s`,
+        );
+      tenant = explicit;
+    }
+    if (tenant !== null) knownTenant(tenant);
+    return { tenant: withAor ? (tenant ?? '') : tenant, aor };
+  };
+  m.set('ul.dump', (params) => {
+    // Kamailio's `ul.dump brief`: AoRs with their contacts and expiry only.
+    const brief = Array.isArray(params) && params[0] === 'brief';
+    const p = brief ? (params as unknown[]).slice(1) : params;
+    const { tenant } = ulTarget(p, false);
     const now = d.usrloc.now();
+    const tables = new Map<string, { AoR: string; Contacts: Record<string, unknown>[] }[]>();
+    for (const t of tenant === null ? ['', ...tenantNames] : [tenant]) tables.set(t, []);
+    for (const [key, list] of d.usrloc.entries()) {
+      const { tenant: owner, aor } = splitKey(key);
+      const contacts = list
+        .filter((r) => r.expires > now)
+        .map((r) =>
+          brief
+            ? { Contact: r.contact, Expires: Math.max(0, r.expires - now) }
+            : contactView(r, now),
+        );
+      if (contacts.length > 0) tables.get(owner)?.push({ AoR: aor, Contacts: contacts });
+    }
     return {
-      Domains: [
-        {
-          Domain: 'location',
-          AoRs: d.usrloc
-            .entries()
-            .map(([aor, list]) => ({
-              AoR: aor,
-              Contacts: list.filter((r) => r.expires > now).map((r) => contactView(r, now)),
-            }))
-            .filter((a) => a.Contacts.length > 0),
-        },
-      ],
+      Domains: [...tables].map(([t, aors]) => ({
+        Domain: t === '' ? 'location' : `${t}/location`,
+        AoRs: aors,
+      })),
     };
   });
   m.set('ul.lookup', (p) => {
-    const aor = aorOf(p, 0);
+    const { tenant, aor } = ulTarget(p, true) as { tenant: string; aor: string };
     const now = d.usrloc.now();
-    const list = d.usrloc.get(aor);
+    const list = d.usrloc.get(tenantKey(tenant, aor));
     if (list.length === 0) throw new RpcError(-32004, `AOR not found: ${aor}`);
     return { AoR: aor, Contacts: list.map((r) => contactView(r, now)) };
   });
   m.set('ul.rm', (p) => {
-    const aor = aorOf(p, 0);
-    const n = d.usrloc.removeAor(aor);
+    const { tenant, aor } = ulTarget(p, true) as { tenant: string; aor: string };
+    const n = d.usrloc.removeAor(tenantKey(tenant, aor));
     if (n === 0) throw new RpcError(-32004, `AOR not found: ${aor}`);
     return { AoR: aor, removed: n };
   });

@@ -2,6 +2,13 @@
  * KSR.auth (Kamailio's auth module: digest challenges and checks against a given password)
  * and KSR.auth_guard (polysip's brute-force counters; Kamailio scripts do this with htable
  * and pike, so it gets its own name rather than extending KSR.auth).
+ *
+ * Tenants: every auth_guard key is kept in the route's tenant namespace (`TENANT/` before the
+ * key, none for the main script), including the source-address keys. A tenant's failures
+ * and its max_failures policy therefore never block another tenant's users, even from the
+ * same address or for a user of the same name, and `failures`/`add_failure` cannot read or
+ * raise another tenant's counters. Flooding the server as a whole is pike's job, which stays
+ * shared.
  */
 import { randomBytes } from 'node:crypto';
 import type { RouteContext } from '../../core/api/context.ts';
@@ -172,13 +179,16 @@ export function createAuthModules(opts: AuthOptions = {}): AuthModules {
   const counter = opts.counter ?? new MemoryFailureCounter();
   const max = Number(opts.guard?.max_failures ?? 5);
   const ttl = Number(opts.guard?.block_time ?? 300);
+  // A tenant name has no '/', so `TENANT/` cannot be forged by a key the script passes.
+  const ns = (ctx: RouteContext, key: string): string =>
+    ctx.tenant === '' ? key : `${ctx.tenant}/${key}`;
   const keysOf = (ctx: RouteContext): string[] => {
-    const keys = [`src:${ctx.rcv.srcIp}`];
+    const keys = [ns(ctx, `src:${ctx.rcv.srcIp}`)];
     for (const h of ctx.msg.headerFields()) {
       if (h.lname !== 'authorization' && h.lname !== 'proxy-authorization') continue;
       const c = parseDigest(h.value);
       if (c) {
-        keys.push(`user:${c.username}@${c.realm}`);
+        keys.push(ns(ctx, `user:${c.username}@${c.realm}`));
         break;
       }
     }
@@ -208,21 +218,21 @@ export function createAuthModules(opts: AuthOptions = {}): AuthModules {
       [],
       'Clears the failure count of the credentials user (after a success); 1.',
       (ctx) => {
-        for (const k of keysOf(ctx)) if (k.startsWith('user:')) counter.reset(k);
+        for (const k of keysOf(ctx).slice(1)) counter.reset(k);
         return 1;
       },
     ),
     g(
       'failures',
       [str('key')],
-      'Current failure count of a key ("src:IP" or "user:USER@REALM").',
-      (_ctx, k) => counter.get(S(k)),
+      'Current failure count of a key ("src:IP" or "user:USER@REALM") in the tenant\'s own counters.',
+      (ctx, k) => counter.get(ns(ctx, S(k))),
     ),
     g(
       'add_failure',
       [str('key')],
-      'Counts a failure for any key; returns the new count.',
-      (_ctx, k) => counter.inc(S(k), ttl),
+      "Counts a failure for any key of the tenant's own counters; returns the new count.",
+      (ctx, k) => counter.inc(ns(ctx, S(k)), ttl),
     ),
   ];
 

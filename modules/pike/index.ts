@@ -4,6 +4,11 @@
  *
  * Parameters (`createPikeModule`), Kamailio's names and defaults: `sampling_time_unit` (2 s),
  * `reqs_density_per_unit` (30), `remove_latency` (120 s). The default `module` uses them.
+ *
+ * Tenants: pike_check_req counts the address a request really came from, in one tracker shared
+ * by every tenant (it protects the server; `pike.top` shows it). pike_check_ip takes any
+ * address from the script, so a tenant's calls count in a tracker of that tenant's own: a
+ * tenant cannot get an address blocked for the others, nor probe their counters.
  */
 import type { KsrFunction, PolysipModule } from '../../core/api/module.ts';
 import { str } from '../../core/api/registry.ts';
@@ -31,10 +36,31 @@ export function createPikeModule(p: PikeModuleParams = {}): PikeModule {
     removeLatency: p.remove_latency,
     now: p.now,
   });
+  const byTenant = new Map<string, PikeTracker>();
+  const trackerOf = (tenant: string): PikeTracker => {
+    if (tenant === '') return tracker;
+    let t = byTenant.get(tenant);
+    if (!t) {
+      t = new PikeTracker({
+        samplingTimeUnit: p.sampling_time_unit,
+        reqsDensityPerUnit: p.reqs_density_per_unit,
+        removeLatency: p.remove_latency,
+        now: p.now,
+      });
+      byTenant.set(tenant, t);
+    }
+    return t;
+  };
   let sweep: NodeJS.Timeout | null = null;
   const arm = (): void => {
     if (sweep) return;
-    sweep = setInterval(() => tracker.sweep(), Math.max(1, tracker.unit) * 1000);
+    sweep = setInterval(
+      () => {
+        tracker.sweep();
+        for (const t of byTenant.values()) t.sweep();
+      },
+      Math.max(1, tracker.unit) * 1000,
+    );
     sweep.unref();
   };
   const exports: KsrFunction[] = [
@@ -56,9 +82,9 @@ export function createPikeModule(p: PikeModuleParams = {}): PikeModule {
       params: [str('strip')],
       returns: 'int',
       doc: 'As pike_check_req for the given IP (IPv4 or IPv6); -3 when it is not an IP address.',
-      impl: (_ctx, ip) => {
+      impl: (ctx, ip) => {
         arm();
-        return tracker.hit(String(ip)) ?? -3;
+        return trackerOf(ctx.tenant).hit(String(ip)) ?? -3;
       },
     },
   ];
@@ -70,6 +96,8 @@ export function createPikeModule(p: PikeModuleParams = {}): PikeModule {
       if (sweep) clearInterval(sweep);
       sweep = null;
       tracker.clear();
+      for (const t of byTenant.values()) t.clear();
+      byTenant.clear();
     },
   };
 }

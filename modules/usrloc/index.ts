@@ -18,6 +18,22 @@ import {
   type Store,
 } from '../../core/store/types.ts';
 
+/** USER_SAFE without '/': the tenant separator of AoR keys. */
+const KEY_USER_SAFE = USER_SAFE.replace('/', '');
+
+/** An AoR key in a tenant's namespace ('' = the main script's, unprefixed). */
+export function tenantKey(tenant: string, aor: string): string {
+  return tenant === '' ? aor : `${tenant}/${aor}`;
+}
+
+/** The tenant and the AoR of a key (inverse of tenantKey). */
+export function splitKey(key: string): { tenant: string; aor: string } {
+  const slash = key.indexOf('/');
+  return slash <= 0
+    ? { tenant: '', aor: key }
+    : { tenant: key.slice(0, slash), aor: key.slice(slash + 1) };
+}
+
 export interface UsrlocParams {
   /** 1: the AoR is user@domain (multi-domain); 0: the user part alone (Kamailio default). */
   readonly use_domain?: number;
@@ -70,13 +86,14 @@ export class Usrloc {
 
   /**
    * The AoR key of a URI's user and host: escaped (a %00 user is kept whole), domain
-   * lower-cased. A tenant's keys start with `TENANT/` (a tenant name has no `/`, an escaped
-   * user never starts with one), so one tenant's bindings are invisible to another's lookups.
+   * lower-cased. A tenant's keys start with `TENANT/`; a '/' in the user is escaped (%2F) in
+   * every namespace, so the first '/' of a key always ends a tenant name and no user name
+   * (`acme/alice` registered through the main script) can reach into a tenant's bindings.
    */
   aorKey(user: string | null, host: string, tenant = ''): string {
-    const u = escape(user ?? '', USER_SAFE);
+    const u = escape(user ?? '', KEY_USER_SAFE);
     const key = this.useDomain ? `${u}@${host.toLowerCase()}` : u;
-    return tenant === '' ? key : `${tenant}/${key}`;
+    return tenantKey(tenant, key);
   }
 
   now(): number {
