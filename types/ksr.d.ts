@@ -184,9 +184,9 @@ declare const KSR: {
     www_authenticate_method(realm: string, table: string, method: string): number;
   };
   readonly auth_guard: {
-    /** Counts a failure for any key; returns the new count. */
+    /** Counts a failure for any key of the tenant's own counters; returns the new count. */
     add_failure(key: string): number;
-    /** Current failure count of a key ("src:IP" or "user:USER@REALM"). */
+    /** Current failure count of a key ("src:IP" or "user:USER@REALM") in the tenant's own counters. */
     failures(key: string): number;
     /** True (1) when the source address or the credentials user has reached max_failures within block_time; else -1. */
     is_blocked(): number;

@@ -448,12 +448,12 @@ function KSR.auth_db.www_authenticate_method(realm, table, method) end
 ---@class KSR.auth_guard
 KSR.auth_guard = {}
 
---- Counts a failure for any key; returns the new count.
+--- Counts a failure for any key of the tenant's own counters; returns the new count.
 ---@param key string
 ---@return integer
 function KSR.auth_guard.add_failure(key) end
 
---- Current failure count of a key ("src:IP" or "user:USER@REALM").
+--- Current failure count of a key ("src:IP" or "user:USER@REALM") in the tenant's own counters.
 ---@param key string
 ---@return integer
 function KSR.auth_guard.failures(key) end

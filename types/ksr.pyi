@@ -379,12 +379,12 @@ class auth_db:
 class auth_guard:
     @staticmethod
     def add_failure(key: str) -> int:
-        """Counts a failure for any key; returns the new count."""
+        """Counts a failure for any key of the tenant's own counters; returns the new count."""
         ...
 
     @staticmethod
     def failures(key: str) -> int:
-        """Current failure count of a key ("src:IP" or "user:USER@REALM")."""
+        """Current failure count of a key ("src:IP" or "user:USER@REALM") in the tenant's own counters."""
         ...
 
     @staticmethod
