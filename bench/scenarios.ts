@@ -267,22 +267,7 @@ def ksr_request_route():
       return ['-s', `u${i}`, '-au', `u${i}`, '-ap', `pw${i}`, '-key', 'domain', AUTH_DOMAIN];
     },
     logic: ({ env }) => {
-      const modules = `
-loadmodule "pv.so"
-loadmodule "sl.so"
-loadmodule "tm.so"
-loadmodule "textops.so"
-loadmodule "db_sqlite.so"
-loadmodule "auth.so"
-loadmodule "auth_db.so"
-loadmodule "usrloc.so"
-loadmodule "registrar.so"
-modparam("usrloc", "db_mode", 0)
-modparam("auth_db", "db_url", "sqlite:///${env.files.kamailio}")
-modparam("auth_db", "calculate_ha1", 0)
-modparam("auth_db", "password_column", "ha1")
-modparam("auth_db", "use_domain", 1)
-`;
+      const modules = kamailioAuthModules(env.files.kamailio, ['pv', 'sl', 'tm', 'textops']);
       return {
         kamailioCfg: `${modules}
 request_route {
@@ -403,24 +388,14 @@ def ksr_request_route():
       ];
     },
     logic: ({ env }) => {
-      const modules = `
-loadmodule "pv.so"
-loadmodule "sl.so"
-loadmodule "tm.so"
-loadmodule "rr.so"
-loadmodule "siputils.so"
-loadmodule "textops.so"
-loadmodule "db_sqlite.so"
-loadmodule "auth.so"
-loadmodule "auth_db.so"
-loadmodule "usrloc.so"
-loadmodule "registrar.so"
-modparam("usrloc", "db_mode", 0)
-modparam("auth_db", "db_url", "sqlite:///${env.files.kamailio}")
-modparam("auth_db", "calculate_ha1", 0)
-modparam("auth_db", "password_column", "ha1")
-modparam("auth_db", "use_domain", 1)
-`;
+      const modules = kamailioAuthModules(env.files.kamailio, [
+        'pv',
+        'sl',
+        'tm',
+        'rr',
+        'siputils',
+        'textops',
+      ]);
       // Same logic everywhere: REGISTER with digest; in-dialog requests along the
       // Record-Route (an ACK without a transaction, e.g. the ACK of the stateless 407, is
       // dropped); new requests authenticated (407), then record_route + lookup + t_relay.
@@ -588,3 +563,19 @@ def ksr_request_route():
     },
   },
 ];
+
+/**
+ * Kamailio's modules for the digest scenarios: `base` first, then SQLite credentials (HA1
+ * column, domain used, nothing computed) and usrloc in memory, as polysip is configured.
+ */
+function kamailioAuthModules(sqliteFile: string, base: readonly string[]): string {
+  const load = [...base, 'db_sqlite', 'auth', 'auth_db', 'usrloc', 'registrar'];
+  return `
+${load.map((m) => `loadmodule "${m}.so"`).join('\n')}
+modparam("usrloc", "db_mode", 0)
+modparam("auth_db", "db_url", "sqlite:///${sqliteFile}")
+modparam("auth_db", "calculate_ha1", 0)
+modparam("auth_db", "password_column", "ha1")
+modparam("auth_db", "use_domain", 1)
+`;
+}
