@@ -8,7 +8,6 @@
  * process in Kamailio). A realm whose heap hit the memory limit, or whose module failed, is
  * dropped and the script re-evaluated on the next route: `rebuilds` counts those.
  */
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { ExportRegistry, KsrExport } from '../../core/api/registry.ts';
 import {
@@ -21,6 +20,7 @@ import {
 import { buildKsrTree } from '../ksr/tree.ts';
 import { pool, type Slot } from './pool.ts';
 import { Realm, disposedOutcome, type HostSide } from './realm.ts';
+import { readScriptSource, requireEntryPoints } from '../ksr/load.ts';
 
 export interface JsScriptOptions<Ctx> {
   readonly file: string;
@@ -73,26 +73,11 @@ export class JsScript<Ctx> implements ScriptInstance<Ctx> {
    */
   static async load<Ctx>(opts: JsScriptOptions<Ctx>): Promise<JsScript<Ctx>> {
     const file = resolve(opts.file);
-    let source: string;
-    try {
-      source = opts.source ?? readFileSync(file, 'utf8');
-    } catch (e) {
-      throw new ScriptLoadError(`cannot read the script: ${(e as Error).message}`, {
-        file,
-        line: null,
-      });
-    }
+    const source = readScriptSource(file, opts.source);
     const script = new JsScript(opts, source);
     try {
       const realm = script.#newRealm(await pool.acquire());
-      for (const name of opts.entryPoints ?? ['ksr_request_route']) {
-        if (!realm.hasFunction(name)) {
-          throw new ScriptLoadError(`the script does not define the function '${name}'`, {
-            file,
-            line: null,
-          });
-        }
-      }
+      requireEntryPoints(file, opts.entryPoints, (name) => realm.hasFunction(name));
     } catch (e) {
       script.dispose();
       throw e;

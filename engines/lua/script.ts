@@ -24,6 +24,7 @@ import {
 import { convertArg, convertReturn, ksrName, type GuestArg } from '../ksr/convert.ts';
 import { buildKsrTree } from '../ksr/tree.ts';
 import { openSafeLibs, PRELUDE, PRELUDE_CHUNKNAME } from './sandbox.ts';
+import { readScriptSource, requireEntryPoints } from '../ksr/load.ts';
 
 const { lua, lauxlib, to_luastring, to_jsstring } = fengari;
 
@@ -164,26 +165,11 @@ export class LuaScript<Ctx> implements ScriptInstance<Ctx> {
 
   static async load<Ctx>(opts: LuaScriptOptions<Ctx>): Promise<LuaScript<Ctx>> {
     const file = resolve(opts.file);
-    let source: string;
-    try {
-      source = opts.source ?? readFileSync(file, 'utf8');
-    } catch (e) {
-      throw new ScriptLoadError(`cannot read the script: ${(e as Error).message}`, {
-        file,
-        line: null,
-      });
-    }
+    const source = readScriptSource(file, opts.source);
     const script = new LuaScript(opts);
     try {
       await script.#runTopLevel(source);
-      for (const name of opts.entryPoints ?? ['ksr_request_route']) {
-        if (!script.hasFunction(name)) {
-          throw new ScriptLoadError(`the script does not define the function '${name}'`, {
-            file,
-            line: null,
-          });
-        }
-      }
+      requireEntryPoints(file, opts.entryPoints, (name) => script.hasFunction(name));
     } catch (e) {
       script.dispose();
       throw e;

@@ -17,7 +17,6 @@
  * routes the worker had not started are queued for a fresh worker that reloads the script, and
  * routes it had started (suspended on a KSR call) fail: their state is gone.
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { isRouteExit } from '../../core/api/control.ts';
@@ -45,6 +44,7 @@ import {
   type IsolatedInit,
   type ToWorker,
 } from './protocol.ts';
+import { readScriptSource } from '../ksr/load.ts';
 
 export interface IsolatedScriptOptions<Ctx> {
   readonly file: string;
@@ -201,15 +201,7 @@ export class IsolatedScript<Ctx> implements ScriptInstance<Ctx> {
 
   static async load<Ctx>(opts: IsolatedScriptOptions<Ctx>): Promise<IsolatedScript<Ctx>> {
     const file = resolve(opts.file);
-    let source: string;
-    try {
-      source = opts.source ?? readFileSync(file, 'utf8');
-    } catch (e) {
-      throw new ScriptLoadError(`cannot read the script: ${(e as Error).message}`, {
-        file,
-        line: null,
-      });
-    }
+    const source = readScriptSource(file, opts.source);
     const script = new IsolatedScript(opts, source);
     try {
       await script.#spawn();

@@ -20,7 +20,6 @@
  * the pending call (or the next nested instruction). Its CPU time counts against the outer route.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
@@ -46,6 +45,7 @@ import {
   type WasmModule,
   type WorkerInit,
 } from './protocol.ts';
+import { readScriptSource, requireEntryPoints } from '../ksr/load.ts';
 
 /** Wasm memory ceiling when the limits do not set one: Pyodide starts at about 30 MB. */
 export const DEFAULT_PYTHON_MEMORY = 256 << 20;
@@ -230,26 +230,11 @@ export class PythonScript<Ctx> implements ScriptInstance<Ctx> {
 
   static async load<Ctx>(opts: PythonScriptOptions<Ctx>): Promise<PythonScript<Ctx>> {
     const file = resolve(opts.file);
-    let source: string;
-    try {
-      source = opts.source ?? readFileSync(file, 'utf8');
-    } catch (e) {
-      throw new ScriptLoadError(`cannot read the script: ${(e as Error).message}`, {
-        file,
-        line: null,
-      });
-    }
+    const source = readScriptSource(file, opts.source);
     const script = new PythonScript(opts, source);
     try {
       await script.#spawn(true);
-      for (const name of opts.entryPoints ?? ['ksr_request_route']) {
-        if (!script.hasFunction(name)) {
-          throw new ScriptLoadError(`the script does not define the function '${name}'`, {
-            file,
-            line: null,
-          });
-        }
-      }
+      requireEntryPoints(file, opts.entryPoints, (name) => script.hasFunction(name));
     } catch (e) {
       script.dispose();
       throw e;
