@@ -5,24 +5,8 @@
  * methods count as "other").
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { KNOWN_METHODS } from './sip/index.ts';
 import type { TransportLayer } from './transport/types.ts';
-
-const METHODS = new Set([
-  'INVITE',
-  'ACK',
-  'BYE',
-  'CANCEL',
-  'OPTIONS',
-  'REGISTER',
-  'PRACK',
-  'SUBSCRIBE',
-  'NOTIFY',
-  'PUBLISH',
-  'INFO',
-  'REFER',
-  'MESSAGE',
-  'UPDATE',
-]);
 
 export interface GaugeSources {
   /** Server and client transactions alive (including their wait states). */
@@ -136,7 +120,7 @@ export class Metrics {
     if (sp <= 0 || sp > 16) return;
     const m = data.toString('latin1', 0, sp);
     (direction === 'in' ? this.receivedRequests : this.sentRequests).inc({
-      method: METHODS.has(m) ? m : 'other',
+      method: KNOWN_METHODS.has(m) ? m : 'other',
     });
   }
 
