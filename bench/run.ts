@@ -92,7 +92,7 @@ const QUICK: MeasureConfig = {
 };
 const FULL: MeasureConfig = {
   rates: [250, 500, 1000, 2000, 4000, 8000],
-  bisect: 2,
+  bisect: 3,
   stepSec: 3,
   latencySec: 3,
   maxFailRatio: 0.005,
