@@ -34,6 +34,7 @@ import {
   ANSWER_EXIT,
   ANSWER_OK,
   ANSWER_PENDING,
+  ANSWER_PURE,
   STATE_BEAT,
   STATE_IN_CALL,
   STATE_CURRENT,
@@ -42,9 +43,11 @@ import {
   type FromWorker,
   type IsolatedEngine,
   type IsolatedInit,
+  type Prefetch,
   type ToWorker,
 } from './protocol.ts';
 import { readScriptSource } from '../ksr/load.ts';
+import { memoKey, pureTest, type PureArgs } from './pure.ts';
 
 export interface IsolatedScriptOptions<Ctx> {
   readonly file: string;
@@ -58,11 +61,11 @@ export interface IsolatedScriptOptions<Ctx> {
   readonly print?: (text: string) => void;
 }
 
-/** Heap the worker needs besides the script's own data: tsx, the engine, the KSR tree. */
+/** Heap the worker needs besides the script's own data: engine, KSR tree (tsx when unbuilt). */
 export const WORKER_BASE_HEAP_MB = 48;
 /** A blocked KSR call waits this long for its implementation before the guest gets an error. */
 const HOST_TIMEOUT_MS = 30_000;
-/** Time for a worker to import its modules (tsx, engine) before the script starts. */
+/** Time for a worker to import its modules (engine; tsx when unbuilt) before the script starts. */
 const START_MS = 60_000;
 
 /**
@@ -85,7 +88,25 @@ interface Job<Ctx> {
   readonly resolve: (o: RouteOutcome) => void;
   /** Dispatch sequence number on the current worker; 0 while queued. */
   seq: number;
+  /** The learned reads of the part of the route running now (see #reads). */
+  window: Learned | null;
+  /** Calls this route made that are not pure reads: the window key names the call site. */
+  calls: number;
 }
+
+/** A pure read a script made, to compute ahead next time. */
+interface Read {
+  readonly fnIndex: number;
+  readonly args: PureArgs;
+}
+type Learned = Map<string, Read>;
+
+/** Pure reads learned per window of a route; more are answered by crossing, as before. */
+const MAX_LEARNED = 32;
+/** Windows learned per instance: a bound for scripts with very many call paths. */
+const MAX_WINDOWS = 1024;
+/** What a quiet read returns when its answer cannot be handed ahead. */
+const NOPE: unique symbol = Symbol('nope');
 
 class Incarnation {
   readonly worker: Worker;
@@ -98,6 +119,8 @@ class Incarnation {
   ending: WorkerEnd | null = null;
   /** The route the watchdog found stuck, or the one running when the heap overflowed. */
   culprit = 0;
+  /** Calls that are not pure reads this worker made (it counts them the same way). */
+  calls = 0;
   onStarting: () => void = () => undefined;
 
   constructor(
@@ -165,6 +188,10 @@ export class IsolatedScript<Ctx> implements ScriptInstance<Ctx> {
   readonly version: number;
   /** Workers started so far (1 + respawns), for tests and metrics. */
   spawns = 0;
+  /** KSR calls that crossed from the worker to this thread, for tests and benchmarks. */
+  crossings = 0;
+  /** Pure reads computed ahead (see #prefetch), for tests and benchmarks. */
+  prefetched = 0;
   /** Start-up time of the current worker (thread, engine, script), ms. */
   startupMs = 0;
   readonly #engine: IsolatedEngine;
@@ -186,6 +213,23 @@ export class IsolatedScript<Ctx> implements ScriptInstance<Ctx> {
   #watchdog: NodeJS.Timeout | null = null;
   #seenChanges = -1;
   #seenAt = 0;
+  /** Purity test per registry index (pure.ts). */
+  readonly #pure: (((args: PureArgs) => boolean) | null)[];
+  /**
+   * The pure reads scripts made in each window, computed ahead and sent along the next time:
+   * a window is a route's start or the return from its n-th call that is not a pure read (key:
+   * route name, n, the function's index), up to the route's next such call.
+   */
+  readonly #reads = new Map<string, Learned>();
+  /** Such calls whose implementation runs now or whose answer is not written yet. */
+  #inCall = 0;
+  /** Calls answered "pending" and not settled yet: their implementation may still change things. */
+  #pending = 0;
+  /** Log lines of the quiet read in progress (see #readQuietly). */
+  #logged: [unknown, unknown][] = [];
+  readonly #quietLog = (level: unknown, text: unknown): void => {
+    this.#logged.push([level, text]);
+  };
 
   private constructor(opts: IsolatedScriptOptions<Ctx>, source: string) {
     this.#engine = opts.engine;
@@ -197,6 +241,7 @@ export class IsolatedScript<Ctx> implements ScriptInstance<Ctx> {
     this.#entryPoints = opts.entryPoints;
     this.#print = opts.print ?? ((t) => process.stdout.write(`${t}\n`));
     this.#decls = opts.registry.list();
+    this.#pure = this.#decls.map((d) => pureTest(d.module, d.name));
   }
 
   static async load<Ctx>(opts: IsolatedScriptOptions<Ctx>): Promise<IsolatedScript<Ctx>> {
@@ -227,7 +272,16 @@ export class IsolatedScript<Ctx> implements ScriptInstance<Ctx> {
       );
     }
     return new Promise<RouteOutcome>((res) => {
-      const job: Job<Ctx> = { id: this.#nextId++, fn, ctx, arg, resolve: res, seq: 0 };
+      const job: Job<Ctx> = {
+        id: this.#nextId++,
+        fn,
+        ctx,
+        arg,
+        resolve: res,
+        seq: 0,
+        window: null,
+        calls: 0,
+      };
       const inc = this.#inc;
       if (inc !== null && inc.ready && !inc.dead) this.#dispatch(inc, job);
       else this.#queue.push(job);
@@ -323,7 +377,22 @@ export class IsolatedScript<Ctx> implements ScriptInstance<Ctx> {
       inc.worker.ref();
       this.#startWatchdog();
     }
-    const m: ToWorker = { t: 'run', id: job.id, seq: job.seq, fn: job.fn, arg: job.arg };
+    // What the route read at its start last time, as it reads now: an in-thread route would run
+    // on this very state (it starts inside run()).
+    // Not for a route started from inside a KSR implementation, or while one may still be
+    // changing things: the worker could run it after the state moved on. The worker drops it too
+    // when any call was made between here and the route's start (`calls`).
+    job.window = this.#window(`${job.fn}\u0000s`);
+    const pre = this.#inCall === 0 && this.#pending === 0 ? this.#prefetch(job) : null;
+    const m: ToWorker = {
+      t: 'run',
+      id: job.id,
+      seq: job.seq,
+      fn: job.fn,
+      arg: job.arg,
+      pre,
+      calls: inc.calls,
+    };
     inc.worker.postMessage(m);
   }
 
@@ -433,19 +502,128 @@ export class IsolatedScript<Ctx> implements ScriptInstance<Ctx> {
   // KSR calls from the worker
 
   #hostCall(inc: Incarnation, routeId: number, fnIndex: number, args: unknown[]): unknown {
+    this.crossings++;
+    const a = args as (string | number)[];
+    const test = this.#pure[fnIndex];
+    const isPure = test !== null && test !== undefined && test(a);
+    // Counted before anything can fail: the worker counts every call it makes the same way.
+    if (!isPure) inc.calls++;
     const job = this.#jobs.get(routeId);
     if (job === undefined || inc !== this.#inc) throw new Error('KSR call outside of a route');
     const decl = this.#decls[fnIndex];
     if (decl === undefined) throw new Error(`unknown KSR function #${fnIndex}`);
+    if (isPure) return this.#pureCall(inc, job, fnIndex, a);
+    job.window = null;
+    job.calls++;
+    let r: HostValue | void | Promise<HostValue | void>;
+    this.#inCall++;
+    try {
+      r = decl.impl(job.ctx, ...a);
+    } catch (e) {
+      this.#inCall--;
+      if (isRouteExit(e)) return [ANSWER_EXIT, e.drop];
+      throw e;
+    }
+    if (typeof r !== 'object' || r === null) {
+      this.#inCall--;
+      return this.#okAfter(job, fnIndex, r);
+    }
+    return this.#settleSoon(inc, r, job, fnIndex);
+  }
+
+  /**
+   * The answer to a call that is not a pure read and returned without suspending the route: the
+   * route goes on right after it (the worker is blocked in the call meanwhile, so nothing else
+   * can change the message first), so it carries what the route read next last time.
+   */
+  #okAfter(job: Job<Ctx>, fnIndex: number, r: HostValue | void): unknown {
+    job.window = this.#window(`${job.fn}\u0000${job.calls}\u0000${fnIndex}`);
+    const pre = this.#prefetch(job);
+    return pre === null ? [ANSWER_OK, r ?? null] : [ANSWER_OK, r ?? null, pre];
+  }
+
+  /**
+   * A pure read that crossed: answered as memoizable unless it logged (a read that logs, an
+   * unparsable header, must log each time, as in-thread), and learned for its window.
+   */
+  #pureCall(inc: Incarnation, job: Job<Ctx>, fnIndex: number, args: (string | number)[]): unknown {
+    const v = this.#readQuietly(job.ctx, fnIndex, args);
+    if (v !== NOPE) {
+      const w = job.window;
+      if (w !== null && w.size < MAX_LEARNED) {
+        const key = memoKey(fnIndex, args);
+        if (!w.has(key)) w.set(key, { fnIndex, args });
+      }
+      return [ANSWER_PURE, v];
+    }
+    // It logged or threw: run it again for real, so its log lines and errors are exactly those
+    // of a call that is not memoized (the quiet run changed nothing but parse caches).
+    this.#logged.length = 0;
+    const decl = this.#decls[fnIndex]!;
     let r: HostValue | void | Promise<HostValue | void>;
     try {
-      r = decl.impl(job.ctx, ...(args as (string | number)[]));
+      r = decl.impl(job.ctx, ...args);
     } catch (e) {
       if (isRouteExit(e)) return [ANSWER_EXIT, e.drop];
       throw e;
     }
     if (typeof r !== 'object' || r === null) return [ANSWER_OK, r ?? null];
-    return this.#settleSoon(inc, r);
+    this.#inCall++;
+    return this.#settleSoon(inc, r, null, fnIndex);
+  }
+
+  /**
+   * Runs a pure read with the ctx's log silenced. Returns its value, or NOPE when it logged,
+   * threw or returned a Promise (none of the listed functions does; its work is left alone).
+   */
+  #readQuietly(ctx: Ctx, fnIndex: number, args: readonly (string | number)[]): unknown {
+    const decl = this.#decls[fnIndex]!;
+    const c = ctx as { log?: unknown };
+    const saved = typeof c === 'object' && c !== null ? c.log : undefined;
+    if (typeof saved === 'function') {
+      try {
+        c.log = this.#quietLog;
+      } catch {
+        return NOPE; // a frozen ctx: its log cannot be silenced
+      }
+    }
+    this.#logged.length = 0;
+    try {
+      const r = decl.impl(ctx, ...args);
+      if (typeof r === 'object' && r !== null) {
+        (r as Promise<unknown>).catch(() => undefined);
+        return NOPE;
+      }
+      return this.#logged.length > 0 ? NOPE : (r ?? null);
+    } catch {
+      return NOPE;
+    } finally {
+      if (typeof saved === 'function') c.log = saved;
+    }
+  }
+
+  /** The learned reads of a window, created on first use (bounded). */
+  #window(key: string): Learned | null {
+    let w = this.#reads.get(key);
+    if (w === undefined) {
+      if (this.#reads.size >= MAX_WINDOWS) return null;
+      this.#reads.set(key, (w = new Map()));
+    }
+    return w;
+  }
+
+  /** The current answers to the reads learned for the job's window, or null. */
+  #prefetch(job: Job<Ctx>): Prefetch | null {
+    const w = job.window;
+    if (w === null || w.size === 0) return null;
+    const out: unknown[] = [];
+    for (const [key, read] of w) {
+      const v = this.#readQuietly(job.ctx, read.fnIndex, read.args);
+      if (v !== NOPE) out.push(key, v);
+    }
+    this.prefetched += w.size;
+    this.#logged.length = 0;
+    return out.length === 0 ? null : out;
   }
 
   /**
@@ -455,15 +633,24 @@ export class IsolatedScript<Ctx> implements ScriptInstance<Ctx> {
    * route holds its QuickJS module, so the next route needs another one (~80 ms). What is still
    * pending at the next turn is answered "pending" and settled later by a message, so a long call
    * (a transaction, a database) never holds the worker, and a route the implementation starts
-   * meanwhile (onsend, branch) can run.
+   * meanwhile (onsend, branch) can run. `#inCall` was raised for this call; it drops when the
+   * call is answered, and `#pending` counts it until it settles.
    */
-  #settleSoon(inc: Incarnation, p: Promise<HostValue | void>): Promise<[number, unknown]> {
+  #settleSoon(
+    inc: Incarnation,
+    p: Promise<HostValue | void>,
+    job: Job<Ctx> | null,
+    fnIndex: number,
+  ): Promise<unknown> {
     return new Promise((resolve, reject) => {
       let answered = false;
       const later = setImmediate(() => {
         answered = true;
+        this.#inCall--;
+        this.#pending++;
         const token = this.#nextToken++;
         const settle = (tag: number, value: unknown): void => {
+          this.#pending--;
           if (inc.dead || inc !== this.#inc) return;
           const m: ToWorker = { t: 'settle', token, tag, value };
           inc.worker.postMessage(m);
@@ -481,12 +668,14 @@ export class IsolatedScript<Ctx> implements ScriptInstance<Ctx> {
         (v) => {
           if (answered) return;
           answered = true;
+          this.#inCall--;
           clearImmediate(later);
-          resolve([ANSWER_OK, v ?? null]);
+          resolve(job === null ? [ANSWER_OK, v ?? null] : this.#okAfter(job, fnIndex, v));
         },
         (e: unknown) => {
           if (answered) return;
           answered = true;
+          this.#inCall--;
           clearImmediate(later);
           // A rejection travels as the call's failure, the same as a throw.
           if (isRouteExit(e)) resolve([ANSWER_EXIT, e.drop]);

@@ -51,6 +51,18 @@ export const ANSWER_EXIT = 1;
 export const ANSWER_PENDING = 2;
 /** Only in `settle`: value is the error message. */
 export const ANSWER_ERROR = 3;
+/**
+ * value: the answer to a pure read (see pure.ts), which the worker may reuse until the route's
+ * next call that is not one.
+ */
+export const ANSWER_PURE = 4;
+
+/**
+ * Answers to pure reads computed ahead by the host, as [memoKey, value, memoKey, value, …]:
+ * with a route's start, and as the third element of an `ANSWER_OK` that ends a call which is not
+ * a pure read (the reads the script made after that call before).
+ */
+export type Prefetch = readonly unknown[];
 
 export type ToWorker =
   | {
@@ -59,6 +71,9 @@ export type ToWorker =
       readonly seq: number;
       readonly fn: string;
       readonly arg: string | undefined;
+      readonly pre: Prefetch | null;
+      /** Calls that are not pure reads the host had handled when it computed `pre`. */
+      readonly calls: number;
     }
   | { readonly t: 'settle'; readonly token: number; readonly tag: number; readonly value: unknown };
 

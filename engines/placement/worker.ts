@@ -11,16 +11,19 @@ import { ScriptLoadError, type RouteOutcome, type ScriptInstance } from '../../c
 import { HostClient } from '../isolate/channel.ts';
 import { loadJsScript } from '../js/index.ts';
 import { loadLuaScript } from '../lua/index.ts';
+import { memoKey, pureTest } from './pure.ts';
 import {
   ANSWER_EXIT,
   ANSWER_OK,
   ANSWER_PENDING,
+  ANSWER_PURE,
   STATE_BEAT,
   STATE_IN_CALL,
   STATE_CURRENT,
   STATE_STARTED,
   type FromWorker,
   type IsolatedInit,
+  type Prefetch,
   type ToWorker,
 } from './protocol.ts';
 
@@ -55,23 +58,67 @@ interface Waiting {
 }
 const waiting = new Map<number, Waiting>();
 
+/**
+ * Answers to pure reads the route may reuse, by route: filled from the host's prefetch and
+ * `ANSWER_PURE` answers, emptied at each call that is not a pure read (it may change what they
+ * read). Another route of this worker only runs while this one is suspended, which is always
+ * inside a call that emptied it.
+ */
+const memos = new Map<number, Map<string, unknown>>();
+/** The purity test of each KSR function by host index (pure.ts, shared with the host). */
+const pure = init.exports.map((e) => pureTest(e.module, e.name));
+
+function seed(memo: Map<string, unknown>, pre: Prefetch): void {
+  for (let i = 0; i + 1 < pre.length; i += 2) memo.set(pre[i] as string, pre[i + 1]);
+}
+
+/** Calls that are not pure reads made so far (the host counts those it handled). */
+let calls = 0;
+
 function forward(rid: number, fnIndex: number, args: (string | number)[]): unknown {
+  const test = pure[fnIndex];
+  const isPure = test !== null && test !== undefined && test(args);
+  let memo = memos.get(rid);
+  let key = '';
+  if (isPure) {
+    key = memoKey(fnIndex, args);
+    if (memo !== undefined) {
+      const v = memo.get(key);
+      if (v !== undefined || memo.has(key)) return v === null ? undefined : v;
+    }
+  } else {
+    calls++;
+    memo?.clear();
+  }
   client.routeId = rid;
   setCurrent(rid);
   Atomics.store(state, STATE_IN_CALL, 1);
-  let answer: [number, unknown];
+  let answer: [number, unknown, Prefetch?];
   try {
     // A host failure throws HostCallError here; the engine reports its message as in-thread.
-    answer = client.callHostSync(fnIndex, args) as [number, unknown];
+    answer = client.callHostSync(fnIndex, args) as [number, unknown, Prefetch?];
   } finally {
     Atomics.store(state, STATE_IN_CALL, 0);
   }
-  const [tag, value] = answer;
-  if (tag === ANSWER_OK) return value === null ? undefined : value;
+  const [tag, value, pre] = answer;
+  if (tag === ANSWER_PURE) {
+    if (memo === undefined) memos.set(rid, (memo = new Map()));
+    memo.set(key, value);
+    return value === null ? undefined : value;
+  }
+  if (tag === ANSWER_OK) {
+    if (pre !== undefined && pre !== null) {
+      if (memo === undefined) memos.set(rid, (memo = new Map()));
+      seed(memo, pre);
+    }
+    return value === null ? undefined : value;
+  }
   if (tag === ANSWER_EXIT) throw new RouteExit(value === true);
   if (tag !== ANSWER_PENDING) throw new Error(`unexpected host answer ${tag}`);
   // The implementation returned a Promise: the engine suspends the route and this thread is
-  // free for other routes until the main thread settles it.
+  // free for other routes until the main thread settles it. Whatever runs meanwhile may change
+  // the message, so nothing read before is reused.
+  memo?.clear();
   return new Promise((resolve, reject) => waiting.set(value as number, { rid, resolve, reject }));
 }
 
@@ -92,7 +139,7 @@ const opts = {
   ...(init.entryPoints === undefined ? {} : { entryPoints: init.entryPoints }),
 };
 
-// Not top-level await: worker-boot.mjs loads this file through tsx's CommonJS hook.
+// Not top-level await: unbuilt (tests), worker-boot.mjs loads this file through tsx's CJS hook.
 async function main(): Promise<void> {
   // Warm the engine (QuickJS compiles its wasm module) before the top-level budget starts.
   const warm = { ...opts, file: init.file, source: WARM[init.engine], entryPoints: [] };
@@ -129,9 +176,21 @@ async function main(): Promise<void> {
       Atomics.store(state, STATE_STARTED, m.seq);
       setCurrent(m.id);
       const id = m.id;
+      // The host's reads are the route's start state only if no call ran since it made them.
+      if (m.pre !== null && m.calls === calls) {
+        const memo = new Map<string, unknown>();
+        seed(memo, m.pre);
+        memos.set(id, memo);
+      }
       script.run(m.fn, id, m.arg).then(
-        (outcome) => post({ t: 'done', id, outcome }),
-        (e: unknown) => post({ t: 'done', id, outcome: internalError(e) }),
+        (outcome) => {
+          memos.delete(id);
+          post({ t: 'done', id, outcome });
+        },
+        (e: unknown) => {
+          memos.delete(id);
+          post({ t: 'done', id, outcome: internalError(e) });
+        },
       );
     } else {
       const w = waiting.get(m.token);
