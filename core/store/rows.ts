@@ -18,6 +18,21 @@ export function rowToSubscriber(r: Row): Subscriber {
   };
 }
 
+/**
+ * A subscriber read by (username, domain) as the column list [password, ha1, ha1b,
+ * ha1_sha256]: the key columns are the ones the lookup matched.
+ */
+export function subscriberFromColumns(username: string, domain: string, c: unknown[]): Subscriber {
+  return {
+    username,
+    domain,
+    password: s(c[0]),
+    ha1: s(c[1]),
+    ha1b: s(c[2]),
+    ha1Sha256: s(c[3]),
+  };
+}
+
 export function rowToLocation(r: Row): LocationRecord {
   return {
     ruid: s(r['ruid']),
