@@ -3,7 +3,7 @@
  * requests handed to the script's request route, stateless responses routed back by Via.
  * It also lends the script-facing services (reply, forward, myself) to the modules.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
@@ -375,7 +375,8 @@ export class SipServer implements CoreServices, ProxyHost {
     this.#tenantInFlight.set(tenant.name, busy + 1);
     try {
       const outcome = await script.run(this.#opts.requestRoute ?? 'ksr_request_route', ctx);
-      await this.#afterRoute(ctx, outcome, script);
+      const replying = this.#afterRoute(ctx, outcome, script);
+      if (replying) await replying;
     } finally {
       if (key !== null) {
         const n = this.#inflight.get(key) ?? 1;
@@ -464,23 +465,24 @@ export class SipServer implements CoreServices, ProxyHost {
     });
   }
 
-  async #afterRoute(
+  /** Logs a bad outcome and answers 500 when the route failed unanswered (a Promise only then). */
+  #afterRoute(
     ctx: RouteContext,
     outcome: RouteOutcome,
     script: ScriptInstance<RouteContext>,
-  ): Promise<void> {
+  ): Promise<void> | undefined {
     this.#logOutcome(ctx, outcome, script);
     if (outcome.kind !== 'error' && outcome.kind !== 'aborted' && outcome.kind !== 'missing')
-      return;
-    if (ctx.replied || ctx.msg.method === 'ACK') return;
+      return undefined;
+    if (ctx.replied || ctx.msg.method === 'ACK') return undefined;
     const txn = boundTransaction(ctx);
     if (txn) {
       if (!txn.uas.finalSent && txn.pendingBranches === 0) {
         txn.replyLocal(500, 'Server Internal Error');
       }
-      return;
+      return undefined;
     }
-    await this.sendReply(ctx, 500, 'Server Internal Error');
+    return this.sendReply(ctx, 500, 'Server Internal Error');
   }
 
   /** Runs a callback route (failure, branch, onreply…) and logs a bad outcome (ProxyHost). */
@@ -561,16 +563,21 @@ export class SipServer implements CoreServices, ProxyHost {
   replyToTag(ctx: RouteContext): string {
     const m = ctx.msg;
     if (m.toTag) return m.toTag;
-    const h = createHash('md5');
-    h.update(m.callId ?? '');
-    h.update('\0');
-    h.update(m.fromTag ?? '');
-    h.update('\0');
-    h.update(m.topVia?.branch ?? '');
-    return `${this.#tagPrefix}-${h.digest('hex').slice(0, 16)}`;
+    // One-shot hash of the same bytes a Hash object was fed: the tags are unchanged.
+    const d = hash(
+      'md5',
+      `${m.callId ?? ''}\0${m.fromTag ?? ''}\0${m.topVia?.branch ?? ''}`,
+      'hex',
+    );
+    return `${this.#tagPrefix}-${d.slice(0, 16)}`;
   }
 
-  async sendReply(
+  /**
+   * Builds and sends a reply. Not async: everything up to handing the bytes to the transport
+   * happens before this returns (a reply that cannot be built throws here), so a caller may
+   * leave the Promise alone; it settles when the transport is done and never rejects.
+   */
+  sendReply(
     ctx: RouteContext,
     status: number,
     reason: string,
@@ -582,18 +589,20 @@ export class SipServer implements CoreServices, ProxyHost {
   ): Promise<void> {
     const req = ctx.msg;
     if (!req.isRequest) throw new Error('cannot reply to a reply');
-    if (req.method === 'ACK') return; // never answer an ACK
+    if (req.method === 'ACK') return DONE; // never answer an ACK
     stampTopVia(req, ctx.rcv);
     const reply = buildResponse(req, status, reason, {
       toTag: status > 100 ? this.replyToTag(ctx) : undefined,
-      headers: opts?.headers?.map(([n, v]) => [n, v] as [string, string]),
+      headers: opts?.headers as [string, string][] | undefined,
       body: opts?.body,
       contentType: opts?.contentType,
     });
-    const via = reply.topVia;
-    if (!via) return;
+    // The reply's top Via is the request's, already parsed (stamped above): reading the
+    // reply's would parse it again.
+    const via = req.topVia;
+    if (!via) return DONE;
     ctx.replied = true;
-    await this.#sendTo(responseTarget(via, ctx.rcv), reply.serialize(), req.callId);
+    return this.#sendTo(responseTarget(via, ctx.rcv), reply.serialize(), req.callId).then(noop);
   }
 
   async forward(ctx: RouteContext, uri?: string | null): Promise<boolean> {
@@ -691,22 +700,34 @@ export class SipServer implements CoreServices, ProxyHost {
     return this.isMyself(host, port);
   }
 
-  async #sendTo(target: SendTarget, data: Buffer, callId: string | null): Promise<boolean> {
+  /** Sends; false (logged) when the transport refuses. The send starts before this returns. */
+  #sendTo(target: SendTarget, data: Buffer, callId: string | null): Promise<boolean> {
+    let sending: Promise<void>;
     try {
-      await this.#wire.send(target, data);
-      return true;
+      sending = this.#wire.send(target, data);
     } catch (e) {
-      this.#log.warn(
-        {
-          callId,
-          target: `${target.transport}:${target.host}:${target.port}`,
-          err: (e as Error).message,
-        },
-        'send failed',
-      );
-      return false;
+      return Promise.resolve(this.#sendFailed(target, callId, e));
     }
+    return sending.then(yes, (e: unknown) => this.#sendFailed(target, callId, e));
   }
+
+  #sendFailed(target: SendTarget, callId: string | null, e: unknown): false {
+    this.#log.warn(
+      {
+        callId,
+        target: `${target.transport}:${target.host}:${target.port}`,
+        err: (e as Error).message,
+      },
+      'send failed',
+    );
+    return false;
+  }
+}
+
+const DONE: Promise<void> = Promise.resolve();
+function noop(): void {}
+function yes(): true {
+  return true;
 }
 
 /**

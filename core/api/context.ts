@@ -30,7 +30,11 @@ export interface BranchEntry {
 export interface CoreServices {
   /** Does this host[:port] (and protocol, if given) designate this server? */
   isMyself(host: string, port: number | null, transport?: string | null): boolean;
-  /** Sends a reply built from the request in ctx (To-tag added unless present). */
+  /**
+   * Sends a reply built from the request in ctx (To-tag added unless present). The bytes reach
+   * the transport before this returns (a reply that cannot be built throws); the Promise only
+   * says when the transport is done and never rejects, so callers need not await it.
+   */
   sendReply(
     ctx: RouteContext,
     status: number,

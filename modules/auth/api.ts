@@ -5,7 +5,7 @@
  * consume_credentials.
  */
 import type { RouteContext } from '../../core/api/context.ts';
-import { LAST_ERROR_KEY, type LastError } from '../sl/index.ts';
+import { LAST_ERROR_KEY, replyNow, type LastError } from '../sl/index.ts';
 import {
   computeHa1,
   expectedResponse,
@@ -69,7 +69,11 @@ export interface AuthApi {
   verify(ctx: RouteContext, cred: Credentials, ha1: string, method?: string): number;
   /** Records that checking failed inside the server (store down): challenge answers 500. */
   internalError(ctx: RouteContext, what: string): void;
-  challenge(ctx: RouteContext, realm: string, flags: number, proxy: boolean): Promise<number>;
+  /**
+   * Sends the 401/407 (or the 500 of an internal error) at once; 1 challenged, -1 not. The
+   * answer is synchronous so the script engine has nothing to wait for.
+   */
+  challenge(ctx: RouteContext, realm: string, flags: number, proxy: boolean): number;
   /** The realm to use when a script passes '': the To host for REGISTER, else the From host. */
   defaultRealm(ctx: RouteContext): string;
 }
@@ -95,15 +99,15 @@ export function createAuthApi(nonces: NonceService, params: AuthParams): AuthApi
     defaultRealm,
     credentials(ctx, realm, proxy) {
       const lname = proxy ? 'proxy-authorization' : 'authorization';
+      if (!ctx.msg.hasHeader(lname)) return 'none';
       let malformed = false;
-      for (const h of ctx.msg.headerFields()) {
-        if (h.lname !== lname) continue;
-        const cred = parseDigest(h.value);
+      for (const value of ctx.msg.headerValues(lname)) {
+        const cred = parseDigest(value);
         if (!cred) {
           malformed = true;
           continue;
         }
-        if (realm === '' || cred.realm === realm) return { cred, lname, value: h.value };
+        if (realm === '' || cred.realm === realm) return { cred, lname, value };
       }
       return malformed ? 'malformed' : 'none';
     },
@@ -128,35 +132,42 @@ export function createAuthApi(nonces: NonceService, params: AuthParams): AuthApi
       } satisfies LastError);
       ctx.log('err', `auth: ${what}\n`);
     },
-    async challenge(ctx, realm, flags, proxy) {
+    challenge(ctx, realm, flags, proxy) {
       if (!ctx.msg.isRequest || ctx.msg.method === 'ACK' || ctx.msg.method === 'CANCEL') return -1;
       const st = authState(ctx);
       if (st.internalError) {
         // As Kamailio: an internal error gets 500 rather than a challenge, unless flag 4.
         if (flags & 4) return -1;
-        await ctx.core.sendReply(ctx, 500, 'Server Internal Error');
+        replyNow(ctx, 500, 'Server Internal Error');
         return -1;
       }
       const r = realm === '' ? defaultRealm(ctx) : realm;
-      const qops = [flags & 1 ? 'auth' : null, flags & 2 ? 'auth-int' : null].filter(Boolean);
-      const stale = (flags & 16) !== 0 || st.stale;
+      const qop =
+        flags & 3
+          ? `, qop="${flags & 1 ? (flags & 2 ? 'auth,auth-int' : 'auth') : 'auth-int'}"`
+          : '';
+      const stale = (flags & 16) !== 0 || st.stale ? ', stale=true' : '';
       const hname = proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate';
-      const headers = (st.algorithms ?? offered).map((alg): [string, string] => {
-        let v = `Digest realm="${r.replace(/(["\\])/g, '\\$1')}", nonce="${nonces.issue()}", opaque="${nonces.opaque()}", algorithm=${alg}`;
-        if (qops.length > 0) v += `, qop="${qops.join(',')}"`;
-        if (stale) v += ', stale=true';
-        return [hname, v];
+      const quoted = QUOTE_ME.test(r) ? r.replace(QUOTE_ME_ALL, '\\$1') : r;
+      const algorithms = st.algorithms ?? offered;
+      const headers: [string, string][] = [];
+      for (const alg of algorithms) {
+        headers.push([
+          hname,
+          `Digest realm="${quoted}", nonce="${nonces.issue()}", opaque="${nonces.opaque()}", algorithm=${alg}${qop}${stale}`,
+        ]);
+      }
+      replyNow(ctx, proxy ? 407 : 401, proxy ? 'Proxy Authentication Required' : 'Unauthorized', {
+        headers,
       });
-      await ctx.core.sendReply(
-        ctx,
-        proxy ? 407 : 401,
-        proxy ? 'Proxy Authentication Required' : 'Unauthorized',
-        { headers },
-      );
       return 1;
     },
   };
 }
+
+/** Characters a realm escapes inside its quoted-string. */
+const QUOTE_ME = /["\\]/;
+const QUOTE_ME_ALL = /(["\\])/g;
 
 /** Checks the request's credentials against a password given by the script (pv_* functions). */
 export function checkWithPassword(

@@ -49,6 +49,8 @@ export interface AuthDbOptions {
   readonly syncStore?: boolean;
 }
 
+type Found = Exclude<ReturnType<AuthApi['credentials']>, 'none' | 'malformed'>;
+
 const S = (v: string | number): string => String(v);
 const N = (v: string | number): number => Number(v);
 
@@ -67,13 +69,11 @@ export function createAuthDbModule(opts: AuthDbOptions): PolysipModule {
   const cache = new Map<string, { sub: Subscriber; at: number }>();
 
   const readSubscriber = (user: string, domain: string): MaybePromise<Subscriber | null> => {
+    if (ttlMs === 0) return store.subscribers.get(user, domain);
     const key = `${user}\u0000${domain}`;
-    if (ttlMs > 0) {
-      const hit = cache.get(key);
-      if (hit && Date.now() - hit.at < ttlMs) return hit.sub;
-    }
+    const hit = cache.get(key);
+    if (hit && Date.now() - hit.at < ttlMs) return hit.sub;
     const r = store.subscribers.get(user, domain);
-    if (ttlMs === 0) return r;
     const keep = (sub: Subscriber | null): Subscriber | null => {
       if (sub) {
         if (cache.size > 200_000) cache.clear();
@@ -92,6 +92,36 @@ export function createAuthDbModule(opts: AuthDbOptions): PolysipModule {
     return keep(r);
   };
 
+  /** The rest of a check once the subscriber is known (a plain function: no closure per call). */
+  const finish = (
+    ctx: RouteContext,
+    found: Found,
+    user: string,
+    qualified: boolean,
+    flags: number,
+    method: string | undefined,
+    sub: Subscriber | null,
+  ): number => {
+    if (!sub) return AUTH_USER_UNKNOWN;
+    const cred = found.cred;
+    const sha = cred.algorithm.startsWith('SHA-256');
+    let ha1 = calc ? '' : sha ? sub.ha1Sha256 : qualified ? sub.ha1b : sub.ha1;
+    if (ha1 === '' && sub.password !== '') {
+      ha1 = computeHa1(cred.algorithm, cred.username, cred.realm, sub.password);
+    }
+    if (ha1 === '') return AUTH_ERROR;
+    const rc = auth.verify(ctx, cred, ha1, method);
+    if (rc !== AUTH_OK) return rc;
+    authState(ctx).used = { lname: found.lname, value: found.value };
+    if (flags & 1 && identityUser(ctx) !== user) return AUTH_USER_MISMATCH;
+    return AUTH_OK;
+  };
+
+  const failed = (ctx: RouteContext, e: unknown): number => {
+    auth.internalError(ctx, `subscriber lookup failed: ${(e as Error).message}`);
+    return AUTH_ERROR;
+  };
+
   const check = (
     ctx: RouteContext,
     realmArg: string,
@@ -103,36 +133,22 @@ export function createAuthDbModule(opts: AuthDbOptions): PolysipModule {
     const found = auth.credentials(ctx, realm, proxy);
     if (found === 'none') return AUTH_NO_CREDENTIALS;
     if (found === 'malformed') return AUTH_ERROR;
-    const cred = found.cred;
-    const at = cred.username.indexOf('@');
-    const user = at >= 0 ? cred.username.slice(0, at) : cred.username;
-    const domain = at >= 0 ? cred.username.slice(at + 1) : realm;
-    const finish = (sub: Subscriber | null): number => {
-      if (!sub) return AUTH_USER_UNKNOWN;
-      const sha = cred.algorithm.startsWith('SHA-256');
-      let ha1 = calc ? '' : sha ? sub.ha1Sha256 : at >= 0 ? sub.ha1b : sub.ha1;
-      if (ha1 === '' && sub.password !== '') {
-        ha1 = computeHa1(cred.algorithm, cred.username, cred.realm, sub.password);
-      }
-      if (ha1 === '') return AUTH_ERROR;
-      const rc = auth.verify(ctx, cred, ha1, method);
-      if (rc !== AUTH_OK) return rc;
-      authState(ctx).used = { lname: found.lname, value: found.value };
-      if (flags & 1 && identityUser(ctx) !== user) return AUTH_USER_MISMATCH;
-      return AUTH_OK;
-    };
-    const failed = (e: unknown): number => {
-      auth.internalError(ctx, `subscriber lookup failed: ${(e as Error).message}`);
-      return AUTH_ERROR;
-    };
+    const name = found.cred.username;
+    const at = name.indexOf('@');
+    const user = at >= 0 ? name.slice(0, at) : name;
+    const domain = at >= 0 ? name.slice(at + 1) : realm;
     if (!ownsDomain(ctx, domain)) return AUTH_USER_UNKNOWN;
     let r: MaybePromise<Subscriber | null>;
     try {
       r = readSubscriber(user, domain);
     } catch (e) {
-      return failed(e);
+      return failed(ctx, e);
     }
-    return isPromise(r) ? r.then(finish, failed) : finish(r);
+    if (!isPromise(r)) return finish(ctx, found, user, at >= 0, flags, method, r);
+    return r.then(
+      (sub) => finish(ctx, found, user, at >= 0, flags, method, sub),
+      (e: unknown) => failed(ctx, e),
+    );
   };
 
   const fn = (

@@ -4,6 +4,7 @@
  */
 import type { KsrFunction, PolysipModule } from '../../core/api/module.ts';
 import { int, str } from '../../core/api/registry.ts';
+import { replyNow } from '../sl/index.ts';
 import type { Usrloc } from '../usrloc/index.ts';
 import {
   fetchContacts,
@@ -129,11 +130,11 @@ export function createRegistrarModule(opts: RegistrarOptions): PolysipModule {
       'reg_send_reply',
       [],
       'Sends the reply prepared by save(…, 0x10); -1 when none was prepared.',
-      async (ctx) => {
+      (ctx) => {
         const r = ctx.ext.get(PREPARED_REPLY_KEY) as PreparedReply | undefined;
         if (!r) return -1;
         ctx.ext.delete(PREPARED_REPLY_KEY);
-        await ctx.core.sendReply(ctx, r.status, r.reason, { headers: r.headers });
+        replyNow(ctx, r.status, r.reason, { headers: r.headers });
         return 1;
       },
     ),

@@ -9,6 +9,7 @@ import { hostForUri } from '../../core/proxy/target.ts';
 import { parseUri } from '../../core/sip/uri.ts';
 import type { NameAddr, SipUri } from '../../core/sip/types.ts';
 import type { LocationRecord } from '../../core/store/types.ts';
+import { replyNow } from '../sl/index.ts';
 import type { Usrloc } from '../usrloc/index.ts';
 
 /** Modparams of registrar, named as Kamailio's. */
@@ -133,13 +134,13 @@ export interface SaveDeps {
   readonly params: RegistrarParams;
 }
 
-/** KSR.registrar.save / save_uri. */
-export async function save(
+/** KSR.registrar.save / save_uri. Synchronous: the reply is handed to the transport at once. */
+export function save(
   deps: SaveDeps,
   ctx: RouteContext,
   flags: number,
   aorUri: string | null,
-): Promise<number> {
+): number {
   const msg = ctx.msg;
   if (!msg.isRequest || msg.method !== 'REGISTER') return -1;
   let outcome: { code: number; status: number; reason: string; headers: [string, string][] };
@@ -160,7 +161,7 @@ export async function save(
     } satisfies PreparedReply);
   }
   if (!(flags & SAVE_NO_REPLY) && !(flags & SAVE_PREPARE_REPLY)) {
-    await ctx.core.sendReply(ctx, outcome.status, outcome.reason, { headers: outcome.headers });
+    replyNow(ctx, outcome.status, outcome.reason, { headers: outcome.headers });
   }
   return outcome.code;
 }

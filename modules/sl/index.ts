@@ -21,10 +21,32 @@ function validStatus(code: number): boolean {
   return Number.isInteger(code) && code >= 100 && code <= 699;
 }
 
-async function slReply(ctx: RouteContext, code: number, reason: string): Promise<number> {
+/**
+ * Sends a reply without waiting for the transport to finish with it, as Kamailio's sl does:
+ * the datagram is handed to the socket before this returns, and a KSR function that replies
+ * this way can answer the script synchronously (an engine suspends the route for every
+ * Promise a KSR function returns). Building the reply fails here, as an exception; a send
+ * that fails later is logged by the core.
+ */
+export function replyNow(
+  ctx: RouteContext,
+  status: number,
+  reason: string,
+  opts?: Parameters<RouteContext['core']['sendReply']>[3],
+): void {
+  ctx.core.sendReply(ctx, status, reason, opts).then(undefined, (e: unknown) => {
+    ctx.log('err', `sending the ${status} reply failed: ${(e as Error).message}\n`);
+  });
+}
+
+function okCode(sent: boolean): number {
+  return sent ? 1 : -1;
+}
+
+function slReply(ctx: RouteContext, code: number, reason: string): number {
   if (!ctx.msg.isRequest || !validStatus(code)) return -1;
   if (ctx.msg.method === 'ACK') return -1;
-  await ctx.core.sendReply(ctx, code, reason);
+  replyNow(ctx, code, reason);
   return 1;
 }
 
@@ -43,9 +65,9 @@ const exports: KsrFunction[] = [
     params: [int('code'), str('reason')],
     returns: 'int',
     doc: 'Replies statefully when a transaction exists, else statelessly.',
-    impl: async (ctx, code, reason) => {
+    impl: (ctx, code, reason) => {
       const stateful = ctx.ext.get(STATEFUL_REPLY_KEY) as StatefulReply | undefined;
-      if (stateful) return (await stateful(Number(code), String(reason))) ? 1 : -1;
+      if (stateful) return stateful(Number(code), String(reason)).then(okCode);
       return slReply(ctx, Number(code), String(reason));
     },
   },
@@ -66,12 +88,12 @@ const exports: KsrFunction[] = [
     params: [],
     returns: 'int',
     doc: 'Like sl_reply_error, statefully when a transaction exists.',
-    impl: async (ctx) => {
+    impl: (ctx) => {
       const e = ctx.ext.get(LAST_ERROR_KEY) as LastError | undefined;
       const stateful = ctx.ext.get(STATEFUL_REPLY_KEY) as StatefulReply | undefined;
       const status = e?.status ?? 500;
       const reason = e?.reason ?? 'Server Internal Error';
-      if (stateful) return (await stateful(status, reason)) ? 1 : -1;
+      if (stateful) return stateful(status, reason).then(okCode);
       return slReply(ctx, status, reason);
     },
   },

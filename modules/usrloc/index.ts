@@ -127,7 +127,7 @@ export class Usrloc {
     if (i >= 0) list[i] = rec;
     else list.push(rec);
     this.#byAor.set(rec.aor, list);
-    if (!memOnly) this.#write(() => this.#store!.location.upsert(rec));
+    if (!memOnly && this.#store) this.#write(() => this.#store!.location.upsert(rec));
   }
 
   remove(aor: string, ruid: string, memOnly = false): boolean {
@@ -137,14 +137,14 @@ export class Usrloc {
     if (i < 0) return false;
     list.splice(i, 1);
     if (list.length === 0) this.#byAor.delete(aor);
-    if (!memOnly) this.#write(() => this.#store!.location.remove(ruid));
+    if (!memOnly && this.#store) this.#write(() => this.#store!.location.remove(ruid));
     return true;
   }
 
   removeAor(aor: string, memOnly = false): number {
     const n = this.#byAor.get(aor)?.length ?? 0;
     this.#byAor.delete(aor);
-    if (!memOnly) this.#write(() => this.#store!.location.removeAor(aor));
+    if (!memOnly && this.#store) this.#write(() => this.#store!.location.removeAor(aor));
     return n;
   }
 
