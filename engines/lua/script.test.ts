@@ -374,3 +374,25 @@ setmetatable(_G, { __index = function(_, k) if k == "virtual_route" then return 
   t.false(s.hasFunction('nope'));
   t.is((await s.run('virtual_route', toyCtx())).kind, 'returned');
 });
+
+test('a coroutine parked in a KSR call cannot be resumed by another route', async (t) => {
+  const s = await load(`
+    function park()
+      parked = coroutine.create(function() return KSR.t.later(7) end)
+      local ok, v = coroutine.resume(parked)
+      KSR.log('parked ' .. tostring(ok) .. ' ' .. v)
+    end
+    function poke()
+      local ok, e = pcall(coroutine.resume, parked)
+      KSR.log(tostring(ok) .. ' ' .. e)
+    end`);
+  const a = toyCtx(1);
+  const b = toyCtx(2);
+  const first = s.run('park', a);
+  t.deepEqual(await s.run('poke', b), { kind: 'returned' });
+  t.deepEqual(await first, { kind: 'returned' });
+  t.is(b.log.length, 1);
+  t.regex(b.log[0]!, /^false .*cannot resume a coroutine that is waiting for a KSR call$/);
+  t.deepEqual(a.log, ['parked true 8']);
+  s.dispose();
+});

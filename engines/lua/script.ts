@@ -86,9 +86,10 @@ export interface LuaScriptOptions<Ctx> {
   readonly print?: (text: string) => void;
 }
 
-type Settled =
-  | { readonly ok: true; readonly value: HostValue }
-  | { readonly ok: false; readonly error: unknown };
+/** How the outstanding KSR call of a route ended (see Run.settled). */
+const PENDING = 0;
+const FULFILLED = 1;
+const REJECTED = 2;
 
 /** State of one route call, shared by every coroutine the route runs. */
 class Run<Ctx> {
@@ -99,9 +100,13 @@ class Run<Ctx> {
   /** 0: none, 1: exit, 2: drop. */
   exit = 0;
   /** Set while a KSR call's Promise is outstanding. */
-  pending: Promise<void> | null = null;
+  pending: Promise<HostValue | void> | null = null;
+  /** The coroutine parked inside that KSR call: only the host may resume it. */
+  waiting: LuaState | null = null;
   pendingDecl: KsrExport<Ctx> | null = null;
-  settled: Settled | null = null;
+  settled = PENDING;
+  /** The value (FULFILLED) or the error (REJECTED) of the call that was pending. */
+  result: unknown = undefined;
   /** Modules whose top-level chunk this route has started and not finished. */
   readonly requiring = new Set<string>();
   constructor(
@@ -130,8 +135,6 @@ export class LuaScript<Ctx> implements ScriptInstance<Ctx> {
   readonly #print: (text: string) => void;
   #L: LuaState | null;
   readonly #runs = new WeakMap<LuaState, Run<Ctx>>();
-  /** Coroutines parked inside a KSR call: only the host may resume them. */
-  readonly #waiting = new WeakSet<LuaState>();
   readonly #names = new Map<string, LuaString>();
   /** Route names as Lua strings held in the registry: see #pushGlobal. */
   readonly #nameRefs = new Map<string, number>();
@@ -140,6 +143,8 @@ export class LuaScript<Ctx> implements ScriptInstance<Ctx> {
   #suspended = 0;
   readonly #idle: LuaState[] = [];
   readonly #hook: Hook;
+  /** The continuation of every suspended KSR call (one closure, not one per call). */
+  readonly #resumedK: JsFunction;
 
   private constructor(opts: LuaScriptOptions<Ctx>) {
     this.file = resolve(opts.file);
@@ -148,6 +153,7 @@ export class LuaScript<Ctx> implements ScriptInstance<Ctx> {
     this.#limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.#print = opts.print ?? ((t) => process.stdout.write(`${t}\n`));
     this.#hook = (L) => this.#onHook(L);
+    this.#resumedK = (L1) => this.#resumed(L1);
     const L = lauxlib.luaL_newstate();
     this.#L = L;
     // A JS exception escaping a host function becomes a Lua error carrying its message.
@@ -223,8 +229,9 @@ export class LuaScript<Ctx> implements ScriptInstance<Ctx> {
 
   run(fn: string, ctx: Ctx, arg?: string): Promise<RouteOutcome> {
     // The contract: never reject. A throw here would be an engine bug; report it as an outcome.
+    // #run's Promise never rejects (#wake turns a throw into an outcome), so no catch chained.
     try {
-      return this.#run(fn, ctx, arg).catch((e: unknown) => this.#internalError(e));
+      return this.#run(fn, ctx, arg);
     } catch (e) {
       return Promise.resolve(this.#internalError(e));
     }
@@ -265,10 +272,18 @@ export class LuaScript<Ctx> implements ScriptInstance<Ctx> {
       this.#recycle(T, first);
       return Promise.resolve(first);
     }
-    return this.#continue(T, run).then((out) => {
-      this.#recycle(T, out);
-      return out;
-    });
+    const T1 = T;
+    return new Promise((resolve) =>
+      this.#wait(T1, run, (out) => {
+        let final = out;
+        try {
+          this.#recycle(T1, out);
+        } catch (e) {
+          final = this.#internalError(e);
+        }
+        resolve(final);
+      }),
+    );
   }
 
   /** A coroutine that returned normally is reusable (a dead one is not): saves an allocation. */
@@ -289,19 +304,42 @@ export class LuaScript<Ctx> implements ScriptInstance<Ctx> {
   // -------------------------------------------------------------------------------------------
   // Driving a route coroutine
 
-  async #continue(T: LuaState, run: Run<Ctx>): Promise<RouteOutcome> {
-    for (;;) {
-      this.#suspended++;
-      try {
-        await run.pending;
-      } finally {
-        this.#suspended--;
-      }
-      run.pending = null;
-      if (this.#L === null) return this.#disposedOutcome();
-      const out = this.#step(T, run, 0);
-      if (out !== SUSPENDED) return out;
+  #continue(T: LuaState, run: Run<Ctx>): Promise<RouteOutcome> {
+    return new Promise((resolve) => this.#wait(T, run, resolve));
+  }
+
+  /**
+   * Waits for the pending KSR call and resumes the route with its result, until the route
+   * ends; then `done`. Callbacks on the call's own Promise, not an async loop: an `await` on a
+   * derived Promise cost two extra Promises and microtask hops per suspension.
+   */
+  #wait(T: LuaState, run: Run<Ctx>, done: (out: RouteOutcome) => void): void {
+    this.#suspended++;
+    run.pending!.then(
+      (value) => {
+        run.settled = FULFILLED;
+        run.result = value;
+        this.#wake(T, run, done);
+      },
+      (error: unknown) => {
+        run.settled = REJECTED;
+        run.result = error;
+        this.#wake(T, run, done);
+      },
+    );
+  }
+
+  #wake(T: LuaState, run: Run<Ctx>, done: (out: RouteOutcome) => void): void {
+    this.#suspended--;
+    run.pending = null;
+    let out: Step;
+    try {
+      out = this.#L === null ? this.#disposedOutcome() : this.#step(T, run, 0);
+    } catch (e) {
+      out = this.#internalError(e);
     }
+    if (out === SUSPENDED) this.#wait(T, run, done);
+    else done(out);
   }
 
   /** Resumes `T` once and classifies how it stopped. */
@@ -464,7 +502,8 @@ export class LuaScript<Ctx> implements ScriptInstance<Ctx> {
   #bind(L: LuaState): number {
     const co = lua.lua_tothread(L, 1);
     if (co === null) return 0; // the real resume reports the bad argument
-    if (this.#waiting.has(co)) {
+    // A coroutine parked in a KSR call is mapped to its route (it made the call in it).
+    if (this.#runs.get(co)?.waiting === co) {
       return raise(L, 'cannot resume a coroutine that is waiting for a KSR call', 2);
     }
     const run = this.#runs.get(L);
@@ -623,48 +662,45 @@ export class LuaScript<Ctx> implements ScriptInstance<Ctx> {
   }
 
   #suspend(L: LuaState, run: Run<Ctx>, decl: KsrExport<Ctx>, p: Promise<HostValue | void>): number {
-    const label = ksrName(decl);
     if (!lua.lua_isyieldable(L)) {
       p.then(noop, noop);
       return raise(
         L,
-        `${label}: cannot wait for an asynchronous result here (inside a metamethod, an iterator or a library callback such as string.gsub)`,
+        `${ksrName(decl)}: cannot wait for an asynchronous result here (inside a metamethod, an iterator or a library callback such as string.gsub)`,
       );
     }
     if (this.#suspended >= this.#limits.maxSuspended) {
       p.then(noop, noop);
-      return raise(L, `${label}: too many suspended routes (limit ${this.#limits.maxSuspended})`);
+      return raise(
+        L,
+        `${ksrName(decl)}: too many suspended routes (limit ${this.#limits.maxSuspended})`,
+      );
     }
     run.pendingDecl = decl;
-    run.settled = null;
-    run.pending = p.then(
-      (value) => {
-        run.settled = { ok: true, value: value ?? undefined };
-      },
-      (error: unknown) => {
-        run.settled = { ok: false, error };
-      },
-    );
-    this.#waiting.add(L);
+    run.settled = PENDING;
+    run.pending = p;
+    run.waiting = L;
     lua.lua_pushlightuserdata(L, SUSP);
-    return lua.lua_yieldk(L, 1, 0, (L1) => this.#resumed(L1));
+    return lua.lua_yieldk(L, 1, 0, this.#resumedK);
   }
 
   /** Continuation of a suspended KSR call: its value (or error) becomes the call's result. */
   #resumed(L: LuaState): number {
-    this.#waiting.delete(L);
     const run = this.#runs.get(L)!;
+    run.waiting = null;
     const decl = run.pendingDecl!;
-    const settled = run.settled!;
+    const settled = run.settled;
+    const result = run.result;
     run.pendingDecl = null;
-    run.settled = null;
-    if (settled.ok) return pushReturn(L, decl, settled.value);
-    if (isRouteExit(settled.error)) {
-      run.exit = settled.error.drop ? 2 : 1;
+    run.settled = PENDING;
+    run.result = undefined;
+    if (settled === FULFILLED) return pushReturn(L, decl, (result ?? undefined) as HostValue);
+    if (isRouteExit(result)) {
+      run.exit = result.drop ? 2 : 1;
       lua.lua_pushlightuserdata(L, EXIT);
       return lua.lua_error(L);
     }
-    return raise(L, hostErrorMessage(ksrName(decl), settled.error));
+    return raise(L, hostErrorMessage(ksrName(decl), result));
   }
 }
 
@@ -730,6 +766,27 @@ function guestValue(L: LuaState, idx: number, t: number): GuestArg {
   }
 }
 
+/**
+ * Lua strings of recent short return values. The same few strings come back on every message
+ * ($fd, $rd, header values, $var names), and fengari's to_luastring encodes UTF-8 through a
+ * JS array each time. Lua strings are immutable, so one copy can be pushed any number of times.
+ */
+const RETURN_CACHE_MAX = 512;
+const RETURN_STRING_MAX = 96;
+let returnCache = new Map<string, LuaString>();
+
+function returnString(v: string): LuaString {
+  if (v.length > RETURN_STRING_MAX) return to_luastring(v);
+  let b = returnCache.get(v);
+  if (b === undefined) {
+    b = to_luastring(v);
+    // Start over when full: values that changed per message (Call-IDs, tags) leave no debris.
+    if (returnCache.size >= RETURN_CACHE_MAX) returnCache = new Map();
+    returnCache.set(v, b);
+  }
+  return b;
+}
+
 function pushReturn(L: LuaState, decl: KsrExport<never>, value: HostValue | void): number {
   let v;
   try {
@@ -740,7 +797,7 @@ function pushReturn(L: LuaState, decl: KsrExport<never>, value: HostValue | void
   if (typeof v === 'number') {
     if ((v | 0) === v) lua.lua_pushinteger(L, v);
     else lua.lua_pushnumber(L, v);
-  } else if (typeof v === 'string') lua.lua_pushstring(L, to_luastring(v));
+  } else if (typeof v === 'string') lua.lua_pushstring(L, returnString(v));
   else if (typeof v === 'boolean') lua.lua_pushboolean(L, v);
   else lua.lua_pushnil(L);
   return 1;
