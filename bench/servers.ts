@@ -212,6 +212,9 @@ export async function startPolysip(
       'warn',
       '--allow-destinations',
       '127.0.0.0/8',
+      // No management endpoint: its fixed default port would collide with any other polysip.
+      '--management',
+      'off',
       ...(placement === 'in-thread' ? ['--trusted'] : []),
       ...(logic.polysipArgs ?? []),
     ],
