@@ -9,6 +9,7 @@
 import type { PvValue, RouteContext } from '../api/context.ts';
 import type { RouteOutcome, RouteType, ScriptInstance } from '../api/script.ts';
 import { generateBranch } from '../sip/build.ts';
+import { parseMessage } from '../sip/parser.ts';
 import { parseUri } from '../sip/uri.ts';
 import type { ReceiveInfo, SipMessage, Transport } from '../sip/types.ts';
 import type { Listener, SendTarget } from '../transport/types.ts';
@@ -122,6 +123,25 @@ export interface RelayOptions {
 const CANCEL_ELSEWHERE = 'SIP;cause=200;text="Call completed elsewhere"';
 const AUTH_HEADERS = ['www-authenticate', 'proxy-authenticate'];
 
+/**
+ * A message kept only in case someone asks for it again, as bytes: a parsed message holds
+ * its header lines, parsed caches and the datagram it came in (several KiB), its bytes a few
+ * hundred. A pristine message serializes to a view of the buffer it arrived in; a view of a
+ * large stream chunk is copied so the chunk is not kept alive with it.
+ */
+function wire(msg: SipMessage): Buffer {
+  const b = msg.serialize();
+  return b.buffer.byteLength > Math.max(Buffer.poolSize, 2 * b.length) ? Buffer.from(b) : b;
+}
+
+/** Shared and never written (ProxyTransaction only reads its maps): an empty Map is ~250 B. */
+const NO_AVPS: ReadonlyMap<string, PvValue[]> = new Map();
+const NO_XAVPS: ReadonlyMap<string, Map<string, PvValue>[]> = new Map();
+
+function isWire(m: SipMessage | Buffer | null): m is Buffer {
+  return m instanceof Uint8Array;
+}
+
 /** Responses to CANCELs we send are of no interest to anyone. */
 const CANCEL_SINK: ClientTxUser = {
   clientResponse() {},
@@ -131,8 +151,8 @@ const CANCEL_SINK: ClientTxUser = {
 
 export class ProxyBranch implements ClientTxUser {
   ct: ClientTransaction | null = null;
-  /** The final response received (null: none, or a local one in `status`). */
-  reply: SipMessage | null = null;
+  /** The final response received, as bytes once the transaction answered upstream. */
+  #reply: SipMessage | Buffer | null = null;
   status = 0;
   reason = '';
   /** A final (received or local) is known for this branch. */
@@ -150,9 +170,37 @@ export class ProxyBranch implements ClientTxUser {
     readonly txn: ProxyTransaction,
     readonly idx: number,
     readonly uri: string,
-    readonly request: SipMessage,
     readonly target: SendTarget,
   ) {}
+
+  /** The final response received (null: none, or a local one in `status`). */
+  get reply(): SipMessage | null {
+    const r = this.#reply;
+    // Parsed again only when a late reader ($T_rpl after the final) asks for it.
+    return isWire(r) ? (this.#reply = parseMessage(r)) : r;
+  }
+
+  set reply(msg: SipMessage | null) {
+    this.#reply = msg;
+  }
+
+  /**
+   * The request sent on this branch, while its client transaction may still CANCEL or ACK
+   * it (null once the branch has its final: the client transaction dropped it).
+   */
+  get request(): SipMessage | null {
+    return this.ct?.request ?? null;
+  }
+
+  /**
+   * Keeps the final response as bytes only (the transaction answered upstream); `relayed`
+   * with its bytes `data` when this reply is the one that went upstream.
+   */
+  compact(relayed?: SipMessage, data?: Buffer): void {
+    const r = this.#reply;
+    if (r === null || isWire(r)) return;
+    this.#reply = r === relayed && data ? data : wire(r);
+  }
 
   clientResponse(_ct: ClientTransaction, msg: SipMessage, rcv: ReceiveInfo): void {
     this.txn.branchResponse(this, msg, rcv);
@@ -173,12 +221,16 @@ let nextIndex = 1;
 
 export class ProxyTransaction implements ServerTxOwner, TimerTarget {
   readonly branches: ProxyBranch[] = [];
-  /** Copy of the request for failure routes and later branches (t_save_lumps refreshes it). */
-  request: SipMessage;
+  /**
+   * Copy of the request for failure routes and later branches (t_save_lumps refreshes it);
+   * bytes once a final went upstream (see #compact).
+   */
+  #request: SipMessage | Buffer;
   flags = 0;
   xflags = 0n;
-  avps = new Map<string, PvValue[]>();
-  xavps = new Map<string, Map<string, PvValue>[]>();
+  /** The relaying route's AVPs (its own Map: what it adds after t_relay belongs here too). */
+  avps: ReadonlyMap<string, PvValue[]> = NO_AVPS;
+  xavps: ReadonlyMap<string, Map<string, PvValue>[]> = NO_XAVPS;
   onFailure = '';
   onBranch = '';
   onReply = '';
@@ -208,8 +260,10 @@ export class ProxyTransaction implements ServerTxOwner, TimerTarget {
     readonly proxy: StatefulProxy,
     readonly uas: ServerTransaction,
     readonly script: ScriptInstance<RouteContext>,
+    /** The request the server transaction was created for. */
+    request: SipMessage,
   ) {
-    this.request = uas.request.clone();
+    this.#request = request.clone();
     const cfg = proxy.layer.config;
     this.fr = cfg.fr;
     this.frInv = cfg.frInv;
@@ -222,6 +276,17 @@ export class ProxyTransaction implements ServerTxOwner, TimerTarget {
       this.#life,
       uas.isInvite ? cfg.maxInvLifetime : cfg.maxNonInvLifetime,
     );
+  }
+
+  /** The transaction's copy of the request ($T_req, failure routes, t_continue). */
+  get request(): SipMessage {
+    const r = this.#request;
+    // Parsed again only when asked for after the final (a late $T_req, t_continue).
+    return isWire(r) ? (this.#request = parseMessage(r)) : r;
+  }
+
+  set request(msg: SipMessage) {
+    this.#request = msg;
   }
 
   get autoInv100(): boolean {
@@ -294,16 +359,32 @@ export class ProxyTransaction implements ServerTxOwner, TimerTarget {
 
   #relayUpstream(msg: SipMessage): boolean {
     msg.popVia();
-    const ok = this.uas.send(msg.status, msg.serialize());
-    if (ok && msg.status >= 200) this.#finalSent(msg.status, msg.reason);
+    const data = msg.serialize();
+    const ok = this.uas.send(msg.status, data);
+    if (ok && msg.status >= 200) this.#finalSent(msg.status, msg.reason, msg, data);
     return ok;
   }
 
-  #finalSent(status: number, reason: string): void {
+  /** `relayed`/`data`: the reply that went upstream and its bytes, as it is now (Via popped). */
+  #finalSent(status: number, reason: string, relayed?: SipMessage, data?: Buffer): void {
     if (this.replyCode >= 200 && this.replyCode < 300) return;
     this.replyCode = status;
     this.replyReason = reason;
     if (this.#life) this.proxy.layer.heap.cancel(this.#life);
+    this.#life = null;
+    this.#compact(relayed, data);
+  }
+
+  /**
+   * The final went upstream: no failure route, best-reply selection or new branch will need
+   * the parsed request or replies again, but the transaction lives on for the RFC's wait
+   * states (Timer L/J/H, 32 s over UDP) and a late $T_req/$T_rpl may still ask. Keep bytes.
+   */
+  #compact(relayed?: SipMessage, data?: Buffer): void {
+    const r = this.#request;
+    if (!isWire(r)) this.#request = wire(r);
+    // The relayed reply's bytes are already kept by the server transaction: share them.
+    for (const b of this.branches) b.compact(relayed, data);
   }
 
   // ---- branch events ------------------------------------------------------------------------
@@ -356,7 +437,10 @@ export class ProxyTransaction implements ServerTxOwner, TimerTarget {
       }
       // §16.7 step 5: every 2xx goes upstream at once, retransmissions included.
       this.#relayUpstream(msg);
-      if (first) this.cancelPending(b, CANCEL_ELSEWHERE);
+      if (first) {
+        this.cancelPending(b, CANCEL_ELSEWHERE);
+        b.compact(); // a later fork's 2xx: the first one already compacted the rest
+      }
       return;
     }
     if (b.done) return; // already finished locally (timeout, cancel)
@@ -365,7 +449,9 @@ export class ProxyTransaction implements ServerTxOwner, TimerTarget {
     b.status = s;
     b.reason = msg.reason;
     if (s >= 600 && !this.disable6xx) this.cancelPending(b, null);
-    this.maybeComplete();
+    if (this.uas.finalSent)
+      b.compact(); // a branch finishing after the answer upstream
+    else this.maybeComplete();
   }
 
   /** A final this proxy decided for a branch (408 timeout, 503 transport, 487 cancelled). */
@@ -580,7 +666,7 @@ export class StatefulProxy {
     }
     const uas = this.layer.createServer(msg, ctx.rcv);
     if (!uas) return { code: -1, txn: null };
-    const txn = new ProxyTransaction(this, uas, ctx.script);
+    const txn = new ProxyTransaction(this, uas, ctx.script, msg);
     txn.mfIn = ctx.ext.get(MF_IN_KEY) as number | null | undefined;
     this.#live++;
     st.txn = txn;
@@ -752,7 +838,7 @@ export class StatefulProxy {
       `SIP/2.0/${out.transport.toUpperCase()} ${hostForUri(out.host)}:${out.port};branch=${branch}`,
     );
     if (!(await this.host.onSend(txn.script, ctx, bmsg, target, out))) return null;
-    const b = new ProxyBranch(txn, idx, d.uri, bmsg, target);
+    const b = new ProxyBranch(txn, idx, d.uri, target);
     txn.branches.push(b);
     b.ct = this.layer.createClient(bmsg, branch, target, b, { fr: txn.fr, frInv: txn.frInv });
     return b;
@@ -776,9 +862,11 @@ export class StatefulProxy {
   sendCancel(b: ProxyBranch, reason: string | null): void {
     if (b.cancelSent || !b.ct || b.ct.state === 'terminated') return;
     if (b.ct.state === 'completed' || b.ct.state === 'accepted') return;
+    const request = b.request;
+    if (!request) return;
     b.cancelSent = true;
-    const cancel = buildCancel(b.request, reason || null);
-    const branch = b.request.topVia?.branch;
+    const cancel = buildCancel(request, reason || null);
+    const branch = request.topVia?.branch;
     if (!branch) return;
     const ct = this.layer.createClient(cancel, branch, b.target, CANCEL_SINK, {
       fr: b.txn.fr,

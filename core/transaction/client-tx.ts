@@ -30,10 +30,15 @@ export class ClientTransaction implements TimerTarget {
   state: ClientState;
   readonly isInvite: boolean;
   readonly reliable: boolean;
-  /** The request as sent (our Via on top). */
-  readonly data: Buffer;
   /** Highest status received so far (0 = none). */
   lastStatus = 0;
+  /**
+   * The request as sent (our Via on top), and its bytes. Both are dropped once a final
+   * arrives: only Calling/Trying/Proceeding retransmit or build an ACK or CANCEL from them,
+   * and Timers D/K/M run tens of seconds per transaction at load.
+   */
+  #request: SipMessage | null;
+  #data: Buffer | null;
   #ack: Buffer | null = null;
   #interval: number;
   #retr: TimerNode | null = null;
@@ -43,7 +48,7 @@ export class ClientTransaction implements TimerTarget {
 
   constructor(
     readonly host: TxHost,
-    readonly request: SipMessage,
+    request: SipMessage,
     readonly target: SendTarget,
     readonly key: string,
     user: ClientTxUser,
@@ -51,18 +56,26 @@ export class ClientTransaction implements TimerTarget {
     readonly frInvMs: number,
   ) {
     this.user = user;
+    this.#request = request;
     this.isInvite = request.method === 'INVITE';
     this.state = this.isInvite ? 'calling' : 'trying';
     this.reliable = isReliable(target.transport);
-    this.data = request.serialize();
+    this.#data = request.serialize();
     this.#interval = host.config.t1;
+  }
+
+  /** The request as sent, until a final response arrives (then null: see #request). */
+  get request(): SipMessage | null {
+    return this.#request;
   }
 
   /** Sends the request and arms the timers; resolves false when the transport refused it. */
   async start(): Promise<boolean> {
+    const data = this.#data;
+    if (!data) return false;
     if (!this.reliable) this.#arm(RETR, this.#interval);
     this.#arm(FR, this.frMs);
-    const ok = await this.host.send(this.target, this.data);
+    const ok = await this.host.send(this.target, data);
     if (!ok && this.state !== 'terminated') {
       this.terminate();
       this.user?.clientTransportError(this);
@@ -97,6 +110,7 @@ export class ClientTransaction implements TimerTarget {
       if (this.state !== 'accepted') {
         this.state = 'accepted';
         this.lastStatus = s;
+        this.#release();
         this.#cancelTimers();
         this.#arm(LIFE, 64 * this.host.config.t1); // Timer M
       }
@@ -112,13 +126,14 @@ export class ClientTransaction implements TimerTarget {
     this.state = 'completed';
     this.lastStatus = s;
     this.#cancelTimers();
-    if (this.isInvite) {
-      this.#ack = buildAck(this.request, msg);
+    if (this.isInvite && this.#request) {
+      this.#ack = buildAck(this.#request, msg);
       void this.host.send(this.target, this.#ack);
       this.#arm(LIFE, this.reliable ? 0 : 64 * this.host.config.t1); // Timer D (≥ 32 s)
     } else {
       this.#arm(LIFE, this.reliable ? 0 : this.host.config.t4); // Timer K
     }
+    this.#release();
     this.user?.clientResponse(this, msg, rcv);
   }
 
@@ -129,7 +144,7 @@ export class ClientTransaction implements TimerTarget {
         if (this.state !== 'calling' && this.state !== 'trying' && this.state !== 'proceeding')
           return;
         if (this.isInvite && this.state === 'proceeding') return;
-        void this.host.send(this.target, this.data);
+        if (this.#data) void this.host.send(this.target, this.#data);
         this.#interval = this.isInvite
           ? this.#interval * 2
           : Math.min(this.#interval * 2, this.host.config.t2);
@@ -154,14 +169,23 @@ export class ClientTransaction implements TimerTarget {
   terminate(): void {
     if (this.state === 'terminated') return;
     this.state = 'terminated';
+    this.#release();
     this.#cancelTimers();
     if (this.#life) this.host.heap.cancel(this.#life);
     this.host.released(this);
   }
 
+  /** A final arrived (or the end): nothing will be retransmitted, ACKed or CANCELled from here. */
+  #release(): void {
+    this.#request = null;
+    this.#data = null;
+  }
+
+  /** Called once a final arrived or at the end: neither timer runs again, so drop both nodes. */
   #cancelTimers(): void {
     if (this.#retr) this.host.heap.cancel(this.#retr);
     if (this.#fr) this.host.heap.cancel(this.#fr);
+    this.#retr = this.#fr = null;
   }
 
   #arm(kind: number, ms: number): void {

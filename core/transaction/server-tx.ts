@@ -43,6 +43,12 @@ export class ServerTransaction implements TimerTarget {
   /** Index keys the layer filed this transaction under. */
   dialogKey: string | null = null;
   lastStatus = 0;
+  /**
+   * The request as received, until the final response: building a local response is all it
+   * serves, and the wait states after the final (Timers H/J/L, 32 s over UDP) would otherwise
+   * hold every parsed request of the last half-minute.
+   */
+  #request: SipMessage | null;
   #lastResponse: Buffer | null = null;
   #toTag: string | null = null;
   #local2xx = false;
@@ -54,10 +60,11 @@ export class ServerTransaction implements TimerTarget {
   constructor(
     readonly host: TxHost,
     /** The request as received (top Via stamped with received/rport). */
-    readonly request: SipMessage,
+    request: SipMessage,
     readonly rcv: ReceiveInfo,
     readonly key: string,
   ) {
+    this.#request = request;
     this.isInvite = request.method === 'INVITE';
     this.state = this.isInvite ? 'proceeding' : 'trying';
     this.reliable = isReliable(rcv.transport);
@@ -65,9 +72,14 @@ export class ServerTransaction implements TimerTarget {
     this.target = responseTarget(request.topVia!, rcv);
   }
 
+  /** The request as received (top Via stamped), until a final response was sent; then null. */
+  get request(): SipMessage | null {
+    return this.#request;
+  }
+
   /** The To-tag of every response this transaction generates locally. */
   get toTag(): string {
-    return (this.#toTag ??= this.request.toTag ?? generateTag());
+    return (this.#toTag ??= this.#request?.toTag ?? generateTag());
   }
 
   get lastResponse(): Buffer | null {
@@ -143,6 +155,8 @@ export class ServerTransaction implements TimerTarget {
       if (this.lastStatus < status) this.lastStatus = status;
     } else {
       this.lastStatus = status;
+      this.#request = null;
+      this.#trying = null; // cancelled above; no 100 Trying after a final
       const t1 = this.host.config.t1;
       if (!this.isInvite) {
         this.state = 'completed';
@@ -181,9 +195,10 @@ export class ServerTransaction implements TimerTarget {
       contentType?: string;
     } = {},
   ): boolean {
-    if (this.state === 'terminated' || this.finalSent) return false;
-    if (this.request.method === 'ACK') return false;
-    const msg = buildResponse(this.request, status, reason, {
+    const request = this.#request;
+    if (this.state === 'terminated' || this.finalSent || !request) return false;
+    if (request.method === 'ACK') return false;
+    const msg = buildResponse(request, status, reason, {
       toTag: status > 100 ? this.toTag : undefined,
       headers: opts.headers,
       body: opts.body,
@@ -196,6 +211,7 @@ export class ServerTransaction implements TimerTarget {
   terminate(): void {
     if (this.state === 'terminated') return;
     this.state = 'terminated';
+    this.#request = null;
     this.#stopRetr();
     if (this.#life) this.host.heap.cancel(this.#life);
     if (this.#trying) this.host.heap.cancel(this.#trying);

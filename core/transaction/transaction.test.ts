@@ -102,7 +102,7 @@ test('server INVITE: a non-2xx final is retransmitted (Timer G) until the ACK, w
 test('server INVITE: 2xx enters Accepted (RFC 6026), the ACK to it goes to the TU', async (t) => {
   const { layer: l } = layer();
   const st = l.createServer(req('INVITE', 'z9hG4bKs2'), RCV)!;
-  const ok = buildResponse(st.request, 200, 'OK', { toTag: 'u' }).serialize();
+  const ok = buildResponse(st.request!, 200, 'OK', { toTag: 'u' }).serialize();
   t.true(st.send(200, ok));
   t.is(st.state, 'accepted');
   t.true(st.send(200, ok), 'a further 2xx passes through');
