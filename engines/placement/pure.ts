@@ -13,8 +13,9 @@
  * another PV (`$hdr($var(x))`) and every module not listed (htable, registrar, auth…).
  *
  * The table names functions as the real modules declare them (modules/core, pv, hdr, siputils,
- * corex); engines may not import modules, so `pure.test.ts` checks the names against them.
+ * corex); engines may not import modules, so `test/placement-memo.test.ts` checks the names against them.
  */
+import { KEMI_METHOD_TESTS } from '../../core/api/kemi-methods.ts';
 
 export type PureArgs = readonly (string | number)[];
 type Test = (args: PureArgs) => boolean;
@@ -81,32 +82,11 @@ export function isMessagePv(name: string): boolean {
 
 const firstIsMessagePv: Test = (args) => typeof args[0] === 'string' && isMessagePv(args[0]);
 
-const METHODS = [
-  'INVITE',
-  'ACK',
-  'BYE',
-  'CANCEL',
-  'REGISTER',
-  'OPTIONS',
-  'SUBSCRIBE',
-  'PUBLISH',
-  'NOTIFY',
-  'REFER',
-  'INFO',
-  'UPDATE',
-  'PRACK',
-  'MESSAGE',
-  'KDMQ',
-  'GET',
-  'POST',
-  'PUT',
-  'DELETE',
-];
 const PROTOS = ['UDP', 'TCP', 'TLS', 'WS', 'WSS', 'SCTP'];
 
 const TABLE = new Map<string, Test>([
   // KSR.* (modules/core): method, protocol, address and "myself" tests
-  ...METHODS.map((m): [string, Test] => [`is_${m}`, always]),
+  ...KEMI_METHOD_TESTS.map((m): [string, Test] => [`is_${m}`, always]),
   ...PROTOS.map((p): [string, Test] => [`is_${p}`, always]),
   ...PROTOS.map((p): [string, Test] => [`to_${p}`, always]),
   ...[

@@ -8,6 +8,7 @@ import { int, str } from '../../core/api/registry.ts';
 import { formatUri, parseUri } from '../../core/sip/uri.ts';
 import type { SipUri } from '../../core/sip/types.ts';
 import { isIP } from 'node:net';
+import { KEMI_METHOD_TESTS } from '../../core/api/kemi-methods.ts';
 
 const METHOD_LETTERS: Record<string, string> = {
   I: 'INVITE',
@@ -29,28 +30,6 @@ const METHOD_LETTERS: Record<string, string> = {
   V: 'PUT',
   D: 'DELETE',
 };
-
-const METHOD_TESTS = [
-  'INVITE',
-  'ACK',
-  'BYE',
-  'CANCEL',
-  'REGISTER',
-  'OPTIONS',
-  'SUBSCRIBE',
-  'PUBLISH',
-  'NOTIFY',
-  'REFER',
-  'INFO',
-  'UPDATE',
-  'PRACK',
-  'MESSAGE',
-  'KDMQ',
-  'GET',
-  'POST',
-  'PUT',
-  'DELETE',
-] as const;
 
 const PROTO_LETTERS: Record<string, string> = {
   u: 'udp',
@@ -160,7 +139,7 @@ const exports: KsrFunction[] = [
       ctx.dropped = true;
     },
   },
-  ...METHOD_TESTS.map((m): KsrFunction => ({
+  ...KEMI_METHOD_TESTS.map((m): KsrFunction => ({
     module: '',
     name: `is_${m}`,
     params: [],
