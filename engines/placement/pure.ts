@@ -13,7 +13,8 @@
  * another PV (`$hdr($var(x))`) and every module not listed (htable, registrar, auth…).
  *
  * The table names functions as the real modules declare them (modules/core, pv, hdr, siputils,
- * corex); engines may not import modules, so `test/placement-memo.test.ts` checks the names against them.
+ * corex); engines may not import modules, so `test/placement-memo.test.ts` checks the names
+ * against them.
  */
 import { KEMI_METHOD_TESTS } from '../../core/api/kemi-methods.ts';
 
