@@ -7,6 +7,7 @@
  * the nonces it handed out. Replay protection (nonce-count) is an in-memory table per node.
  */
 import { createHmac, hash, randomBytes } from 'node:crypto';
+import { readQuoted } from '../../core/sip/lex.ts';
 
 export type DigestAlgorithm = 'MD5' | 'MD5-sess' | 'SHA-256' | 'SHA-256-sess';
 
@@ -119,14 +120,10 @@ export function parseDigest(value: string): Credentials | null {
         val = s.slice(i, close);
         i = close + 1;
       } else {
-        val = '';
-        while (i < s.length && s[i] !== '"') {
-          if (s[i] === '\\' && i + 1 < s.length) i++;
-          val += s[i];
-          i++;
-        }
-        if (s[i] !== '"') return null;
-        i++;
+        const q = readQuoted(s, i - 1);
+        if (q === null) return null;
+        val = q.text;
+        i = q.end;
       }
     } else {
       const end = s.indexOf(',', i);
