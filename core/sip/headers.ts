@@ -96,55 +96,9 @@ export function isListHeader(lname: string): boolean {
 const lnameCache = new Map<string, string>();
 const LNAME_CACHE_MAX = 2048;
 
-/**
- * The usual spellings of the headers every message carries. The parser's names are fresh
- * substrings, so a Map lookup hashes each one first; comparing with a few constants of the
- * right length is cheaper, and anything else falls through to the cache.
- */
-function commonLname(name: string): string | undefined {
-  switch (name.length) {
-    case 1:
-      return COMPACT_FORMS[name];
-    case 2:
-      return name === 'To' ? 'to' : undefined;
-    case 3:
-      return name === 'Via' ? 'via' : undefined;
-    case 4:
-      return name === 'From' ? 'from' : name === 'CSeq' ? 'cseq' : undefined;
-    case 5:
-      return name === 'Route' ? 'route' : undefined;
-    case 7:
-      return name === 'Call-ID'
-        ? 'call-id'
-        : name === 'Contact'
-          ? 'contact'
-          : name === 'Expires'
-            ? 'expires'
-            : undefined;
-    case 10:
-      return name === 'User-Agent' ? 'user-agent' : undefined;
-    case 12:
-      return name === 'Max-Forwards'
-        ? 'max-forwards'
-        : name === 'Content-Type'
-          ? 'content-type'
-          : name === 'Record-Route'
-            ? 'record-route'
-            : undefined;
-    case 13:
-      return name === 'Authorization' ? 'authorization' : undefined;
-    case 14:
-      return name === 'Content-Length' ? 'content-length' : undefined;
-    default:
-      return undefined;
-  }
-}
-
 /** Canonical lower-case full name for a header name as written ('v' → 'via', 'Call-ID' → 'call-id'). */
 export function lnameOf(name: string): string {
-  let l = commonLname(name);
-  if (l !== undefined) return l;
-  l = lnameCache.get(name);
+  let l = lnameCache.get(name);
   if (l !== undefined) return l;
   l = name.toLowerCase();
   if (l.length === 1) l = COMPACT_FORMS[l] ?? l;
