@@ -58,30 +58,41 @@ export function targetFromUri(uri: SipUri): SendTarget {
 }
 
 /**
- * Where a response to a request with this top Via goes (RFC 3261 §18.2.2, RFC 3581 §4):
- * stream transports answer on the request's connection; datagrams go to the source address
- * when rport was asked for, else to received/sent-by.
+ * Where a response to a request with this top Via goes (RFC 3261 §18.2.2, RFC 3581 §4).
+ * With the request's receive info (`rcv`), the answer goes back the way the request came:
+ * a stream on its connection; a datagram to the source address (what `received` records,
+ * whatever the sent-by or a client-supplied `received` claims), at the source port when
+ * the client asked for rport, else at the sent-by port. Without it (a response relayed to
+ * the next Via, which this server stamped on the way in), `received`/`rport` say where.
  */
 export function responseTarget(via: Via, rcv: ReceiveInfo | null): SendTarget {
-  // The answer leaves by the transport the request came in on, whatever its Via claims.
-  const transport = rcv ? rcv.transport : toTransport(via.transport, 'udp');
-  if (rcv && transport !== 'udp') {
-    return { transport, host: rcv.srcIp, port: rcv.srcPort, connectionId: rcv.connectionId };
+  if (rcv) {
+    if (rcv.transport !== 'udp') {
+      return {
+        transport: rcv.transport,
+        host: rcv.srcIp,
+        port: rcv.srcPort,
+        connectionId: rcv.connectionId,
+      };
+    }
+    const port = via.rport !== null ? rcv.srcPort : (via.port ?? 5060);
+    return { transport: 'udp', host: rcv.srcIp, port };
   }
+  const transport = toTransport(via.transport, 'udp');
   const host = stripBrackets(via.received ?? via.host);
   let port = via.port ?? (transport === 'tls' ? 5061 : 5060);
   if (via.rport !== null && via.rport !== '') {
     const n = Number(via.rport);
     if (Number.isInteger(n) && n > 0 && n < 65536) port = n;
   }
-  if (rcv && via.rport === '' && transport === 'udp')
-    return { transport, host: rcv.srcIp, port: rcv.srcPort };
   return { transport, host, port };
 }
 
 /**
  * RFC 3261 §18.2.1 and RFC 3581: the top Via of a received request gets `received` when its
  * sent-by host is not the source address, and `rport=<source port>` when the client asked.
+ * A `received` the client wrote itself is replaced: only this server knows the source, and
+ * the response relayed back through it is addressed by that parameter.
  * Returns the new Via text, or null when nothing changes.
  */
 export function stampedVia(via: Via, rcv: ReceiveInfo): string | null {
@@ -90,8 +101,9 @@ export function stampedVia(via: Via, rcv: ReceiveInfo): string | null {
   const stream = rcv.transport !== 'udp';
   const port = String(rcv.srcPort);
   const wantRport = via.rport === '' || (stream && via.rport !== port);
-  const wantReceived = stripBrackets(via.host) !== rcv.srcIp || wantRport;
-  if (!wantRport && (!wantReceived || via.received === rcv.srcIp)) return null;
+  const wantReceived = stripBrackets(via.host) !== rcv.srcIp || wantRport || via.received !== null;
+  const receivedRight = via.received !== null && stripBrackets(via.received) === rcv.srcIp;
+  if (!wantRport && (!wantReceived || receivedRight)) return null;
   let text = via.raw;
   if (wantRport) {
     text =
@@ -99,7 +111,15 @@ export function stampedVia(via: Via, rcv: ReceiveInfo): string | null {
         ? `${text};rport=${port}`
         : text.replace(/;\s*rport(?:\s*=\s*[^;]*)?(?=\s*(?:;|$))/i, `;rport=${port}`);
   }
-  if (wantReceived && via.received === null) text += `;received=${rcv.srcIp}`;
+  if (wantReceived && !receivedRight) {
+    text =
+      via.received === null
+        ? `${text};received=${rcv.srcIp}`
+        : text.replace(
+            /;\s*received(?:\s*=\s*(?:\[[^\]]*\]|[^;]*))?(?=\s*(?:;|$))/i,
+            `;received=${rcv.srcIp}`,
+          );
+  }
   return text;
 }
 

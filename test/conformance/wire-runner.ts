@@ -11,10 +11,12 @@ import { loadCorpus } from './corpus.ts';
 
 const QUIET_MS = Number(process.env.POLYSIP_WIRE_QUIET_MS ?? 400);
 
-// Answers addressed to the corpus's foreign Via hosts are caught by the egress guard.
-let refused: Buffer[] = [];
+// Anything the server tries to send off-box (to a corpus's foreign host) is caught by the
+// egress guard and kept apart: a reply that went there never reached its sender.
+let refused: { to: string; bytes: Buffer }[] = [];
 const app = await startPolysip({
-  onRefusedDestination: (_target, data) => refused.push(Buffer.from(data)),
+  onRefusedDestination: (target, data) =>
+    refused.push({ to: `${target.host}:${target.port}`, bytes: Buffer.from(data) }),
   listen: ['udp:127.0.0.1:0'],
   script: new URL('../../scripts/default.lua', import.meta.url).pathname,
   allowDestinations: ['127.0.0.0/8'],
@@ -22,8 +24,10 @@ const app = await startPolysip({
 });
 const port = app.listeners[0]!.port;
 const corpus = loadCorpus();
-// Answers go where the top Via says: received=127.0.0.1 (our source) and the Via's port,
-// 5060 when it names none. The namespace is ours, so we can listen on every such port.
+// RFC 3261 §18.2.2 / RFC 3581: an answer goes to the source address (received=127.0.0.1),
+// at the Via's port (5060 when it names none), or at the source port when rport is asked
+// for. The namespace is ours, so we can listen on every such port; each reply records the
+// port it arrived at, and the test checks it against the rule.
 // 5080: where mpart01's Route points, so forwarded requests are seen arriving too.
 const viaPorts = new Set<number>([5060, 5080]);
 const TOP_VIA =
@@ -32,19 +36,25 @@ for (const e of corpus) {
   const port = TOP_VIA.exec(e.bytes.toString('latin1'))?.[1];
   if (port) viaPorts.add(Number(port));
 }
-let inbox: Buffer[] = [];
+let inbox: { port: number; bytes: Buffer }[] = [];
 const sockets = await Promise.all(
   [...viaPorts].map(async (p) => {
     const s = createSocket('udp4');
-    s.on('message', (m) => inbox.push(m));
+    s.on('message', (m) => inbox.push({ port: p, bytes: m }));
     s.on('error', () => undefined);
     await new Promise<void>((r) => s.bind(p, '127.0.0.1', r));
     return s;
   }),
 );
-const sock = sockets[0]!;
+const sock = sockets[0]!; // bound to 5060, the first port in the set
+const SENDER_PORT = 5060;
 
-async function exchange(bytes: Buffer): Promise<Buffer[]> {
+interface Exchange {
+  readonly arrived: { port: number; bytes: Buffer }[];
+  readonly refused: { to: string; bytes: Buffer }[];
+}
+
+async function exchange(bytes: Buffer): Promise<Exchange> {
   inbox = [];
   refused = [];
   sock.send(bytes, port, '127.0.0.1');
@@ -54,26 +64,41 @@ async function exchange(bytes: Buffer): Promise<Buffer[]> {
   }
   // A final answer may follow a provisional one.
   await new Promise((r) => setTimeout(r, 20));
-  return [...inbox, ...refused];
+  return { arrived: inbox, refused };
 }
 
+const isReply = (b: Buffer): boolean => b.subarray(0, 8).equals(Buffer.from('SIP/2.0 '));
+const firstLine = (b: Buffer): string => b.toString('latin1').split('\r\n')[0] ?? '';
+const isFinalOrError = (b: Buffer): boolean => / [2-6]\d\d /.test(firstLine(b));
+const viaPortOf = (b: Buffer): number | null => {
+  const p = TOP_VIA.exec(b.toString('latin1'))?.[1];
+  return p ? Number(p) : null;
+};
+const asksRport = (b: Buffer): boolean => {
+  const top = /^(?:via|v)[ \t]*:[^\r\n]*/im.exec(b.toString('latin1'))?.[0] ?? '';
+  return /;\s*rport(?![\w-])/i.test(top.split(',')[0] ?? '');
+};
+
 for (const entry of corpus) {
-  const replies = await exchange(entry.bytes);
-  const forwarded = replies.filter((r) => !r.subarray(0, 8).equals(Buffer.from('SIP/2.0 '))).length;
-  const first = replies
-    .map((r) => r.toString('latin1'))
-    .find((t) => / [2-6]\d\d /.test(t.split('\r\n')[0] ?? ''));
-  const statusLine = first?.split('\r\n')[0] ?? null;
-  const warning = first ? (/^Warning:\s*(.*)$/im.exec(first)?.[1] ?? null) : null;
+  const { arrived, refused } = await exchange(entry.bytes);
+  const senderPort = asksRport(entry.bytes) ? SENDER_PORT : (viaPortOf(entry.bytes) ?? 5060);
+  const first = arrived.find((r) => isReply(r.bytes) && isFinalOrError(r.bytes));
+  const refusedReply = refused.find((r) => isReply(r.bytes));
   process.stdout.write(
     `${JSON.stringify({
       file: entry.file,
       verdict: entry.verdict,
-      isResponse: entry.bytes.subarray(0, 8).toString('latin1') === 'SIP/2.0 ',
-      replies: replies.length,
-      forwarded,
-      statusLine,
-      warning,
+      isResponse: isReply(entry.bytes),
+      replies: arrived.filter((r) => isReply(r.bytes)).length,
+      repliesElsewhere: refused.filter((r) => isReply(r.bytes)).length,
+      forwarded: [...arrived, ...refused].filter((r) => !isReply(r.bytes)).length,
+      statusLine: first ? firstLine(first.bytes) : null,
+      arrivedAt: first?.port ?? null,
+      expectedAt: senderPort,
+      misdirectedTo: refusedReply ? `${refusedReply.to} ${firstLine(refusedReply.bytes)}` : null,
+      warning: first
+        ? (/^Warning:\s*(.*)$/im.exec(first.bytes.toString('latin1'))?.[1] ?? null)
+        : null,
     })}\n`,
   );
 }
@@ -86,7 +111,7 @@ const alive = await exchange(
   ),
 );
 process.stdout.write(
-  `${JSON.stringify({ file: '#alive', statusLine: alive[0]?.toString('latin1').split('\r\n')[0] ?? null })}\n`,
+  `${JSON.stringify({ file: '#alive', statusLine: alive.arrived[0] ? firstLine(alive.arrived[0].bytes) : null })}\n`,
 );
 for (const s of sockets) s.close();
 await app.stop();
