@@ -7,7 +7,12 @@ import { LOG_LEVELS, type LogLevel } from '../core/log.ts';
 import { startPolysip } from './app.ts';
 import { registerDbCommands } from './cli-db.ts';
 import { DEFAULT_DB_URL, parseModparams } from './storage.ts';
-import { RpcError, rpcCall } from '../core/mgmt/server.ts';
+import {
+  ManagementUnreachable,
+  RPC_METHOD_NOT_FOUND,
+  RpcError,
+  rpcCall,
+} from '../core/mgmt/server.ts';
 import {
   DEFAULT_MANAGEMENT_LISTEN,
   checkManagement,
@@ -144,6 +149,8 @@ program
   );
 
 const CTL_ALIASES: Record<string, string> = {
+  // kamcmd's `help` without a command lists the commands, as system.listMethods does.
+  help: 'system.listMethods',
   reload: 'script.reload',
   rollback: 'script.rollback',
   version: 'script.version',
@@ -156,7 +163,7 @@ program
   )
   .argument(
     '<method>',
-    'an RPC method (core.version, ul.dump, script.reload…) or reload|rollback|version',
+    'an RPC method (core.version, ul.dump, script.reload…), reload|rollback|version, or help (lists the methods)',
   )
   .argument(
     '[args...]',
@@ -185,14 +192,25 @@ program
         const params = args.map((a) =>
           a.startsWith('s:') ? a.slice(2) : /^-?\d+$/.test(a) ? Number(a) : a,
         );
-        const result = await rpcCall(url, CTL_ALIASES[method] ?? method, params, token);
-        process.stdout.write(
-          `${typeof result === 'string' ? result : JSON.stringify(result, null, 2)}\n`,
-        );
+        const rpcMethod = CTL_ALIASES[method] ?? method;
+        const result = await rpcCall(url, rpcMethod, params, token);
+        const text =
+          typeof result === 'string'
+            ? result
+            : rpcMethod === 'system.listMethods' && Array.isArray(result)
+              ? result.join('\n')
+              : JSON.stringify(result, null, 2);
+        process.stdout.write(`${text}\n`);
       } catch (e) {
-        const data =
-          e instanceof RpcError && e.data !== undefined ? ` ${JSON.stringify(e.data)}` : '';
-        process.stderr.write(`polysip ctl: ${(e as Error).message}${data}\n`);
+        // The message says it all (a refused script's file:line is in it); the error's data
+        // is for programs, which call the RPC themselves.
+        let text = (e as Error).message;
+        if (e instanceof ManagementUnreachable) {
+          text += '. Is the server started (npx polysip run)? Otherwise give --url or --config.';
+        } else if (e instanceof RpcError && e.rpcCode === RPC_METHOD_NOT_FOUND) {
+          text += ' (`polysip ctl help` lists the methods)';
+        }
+        process.stderr.write(`polysip ctl: ${text}\n`);
         process.exitCode = 1;
       }
     },

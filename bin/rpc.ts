@@ -51,9 +51,12 @@ export interface RpcDeps {
 /** A switch that was refused is an RPC error carrying file and line, so kamcmd-like tools print it. */
 function switched(r: SwitchResult): unknown {
   if (r.ok) return r;
+  const where = `${r.file ?? ''}${r.line === null ? '' : `:${r.line}`}`;
+  // A load error's text already starts with its file:line (ScriptLoadError): say it once.
+  const text = where === '' || r.error.startsWith(`${where}:`) ? r.error : `${where}: ${r.error}`;
   throw new RpcError(
     -32000,
-    `${r.file ?? ''}${r.line === null ? '' : `:${r.line}`}${r.file ? ': ' : ''}${r.error}`,
+    text,
     {
       file: r.file,
       line: r.line,
@@ -61,6 +64,9 @@ function switched(r: SwitchResult): unknown {
     },
   );
 }
+
+const unknownTenant = (name: string, known: readonly string[]): string =>
+  `unknown tenant "${name}" (${known.length === 0 ? 'no tenants are configured' : `tenants: ${known.join(', ')}`})`;
 
 /** A usrloc table name as ul.* takes it: `location`, or `TENANT/location` for a tenant's. */
 const TABLE = /^(?:([^/]+)\/)?location$/;
@@ -98,7 +104,9 @@ export function buildRpcMethods(d: RpcDeps): Map<string, RpcMethod> {
   const tenantNames = new Set(d.tenants.map((t) => t.name));
   const knownTenant = (t: string): string => {
     if (t === '' || tenantNames.has(t)) return t;
-    throw new RpcError(RPC_INVALID_PARAMS, `unknown tenant "${t}"`, { tenants: [...tenantNames] });
+    throw new RpcError(RPC_INVALID_PARAMS, unknownTenant(t, [...tenantNames]), {
+      tenants: [...tenantNames],
+    });
   };
   /**
    * The usrloc namespace a ul.* call is about, read as htable.* reads it: the table given as
@@ -236,7 +244,7 @@ export function buildRpcMethods(d: RpcDeps): Map<string, RpcMethod> {
     if (t) return { scripts: t.scripts, next: 1 };
     if (first === '@dispatch' && d.dispatch) return { scripts: d.dispatch, next: 1 };
     if (!named && /[./]/.test(first)) return { scripts: d.scripts, next: 0 };
-    throw new RpcError(RPC_INVALID_PARAMS, `unknown tenant "${first}"`, {
+    throw new RpcError(RPC_INVALID_PARAMS, unknownTenant(first, [...byName.keys()]), {
       tenants: [...byName.keys()],
     });
   };

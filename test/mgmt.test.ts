@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { startPolysip, type Polysip } from '../bin/app.ts';
 import { RpcError, rpcCall } from '../core/mgmt/server.ts';
+import { freeTcpPort } from './kit/ports.ts';
 import { udpExchange } from './kit/udp-client.ts';
 
 const POLYSIP = fileURLToPath(new URL('../bin/polysip.js', import.meta.url));
@@ -152,6 +153,51 @@ test('polysip ctl talks to the management listener like kamcmd', async (t) => {
       (e as unknown as { stderr: string }).stderr,
       new RegExp(`${f.file.replace(/[.]/g, '\\.')}:2`),
     );
+  } finally {
+    await f.app.stop();
+  }
+});
+
+test('polysip ctl as a user reads it: server down, help, a broken reload said once', async (t) => {
+  type Failed = { stderr: string; code: number };
+  // Nothing listens on a port found free a moment ago.
+  const down = `http://127.0.0.1:${await freeTcpPort()}/RPC`;
+  const off = (await t.throwsAsync(
+    run(process.execPath, [POLYSIP, 'ctl', '--url', down, 'core.version']),
+  )) as unknown as Failed;
+  t.is(off.code, 1);
+  t.is(
+    off.stderr,
+    `polysip ctl: no polysip management server is running at ${down} (connection refused).` +
+      ' Is the server started (npx polysip run)? Otherwise give --url or --config.\n',
+  );
+
+  const f = await start();
+  try {
+    const help = await run(process.execPath, [POLYSIP, 'ctl', '--url', f.url, 'help']);
+    const listed = help.stdout.trimEnd().split('\n');
+    for (const m of ['core.version', 'script.reload', 'system.listMethods', 'ul.dump']) {
+      t.true(listed.includes(m), `${m} in ${help.stdout}`);
+    }
+    t.deepEqual(listed, [...listed].sort());
+    t.deepEqual(await rpcCall(f.url, 'system.listMethods'), listed);
+    const unknown = (await t.throwsAsync(
+      run(process.execPath, [POLYSIP, 'ctl', '--url', f.url, 'no.such']),
+    )) as unknown as Failed;
+    t.is(
+      unknown.stderr,
+      'polysip ctl: Method not found: no.such (`polysip ctl help` lists the methods)\n',
+    );
+
+    writeFileSync(f.file, 'function ksr_request_route()\n  local x = = 1\nend\n');
+    const e = (await t.throwsAsync(
+      run(process.execPath, [POLYSIP, 'ctl', '--url', f.url, 'reload']),
+    )) as unknown as Failed;
+    t.is(e.stderr, `polysip ctl: ${f.file}:2: unexpected symbol near '='\n`);
+    const e2 = (await t.throwsAsync(
+      run(process.execPath, [POLYSIP, 'ctl', '--url', f.url, 'reload', 'nosuch']),
+    )) as unknown as Failed;
+    t.is(e2.stderr, 'polysip ctl: unknown tenant "nosuch" (no tenants are configured)\n');
   } finally {
     await f.app.stop();
   }

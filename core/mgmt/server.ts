@@ -201,6 +201,17 @@ async function readBody(req: IncomingMessage): Promise<string | null> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** The management server could not be reached at all (nothing listening, no route). */
+export class ManagementUnreachable extends Error {
+  override readonly name = 'ManagementUnreachable';
+  constructor(
+    readonly url: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** A JSON-RPC client for `polysip ctl` and tests. */
 export async function rpcCall(
   url: string,
@@ -210,11 +221,28 @@ export async function rpcCall(
 ): Promise<unknown> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (token) headers['authorization'] = `Bearer ${token}`;
-  const res = await fetch(url, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ jsonrpc: '2.0', method, params, id: 1 }),
-  });
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ jsonrpc: '2.0', method, params, id: 1 }),
+    });
+  } catch (e) {
+    // fetch says only "fetch failed"; the cause (ECONNREFUSED, ENOTFOUND…) is what the
+    // operator needs, with the address that was tried.
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    if (cause?.code === 'ECONNREFUSED') {
+      throw new ManagementUnreachable(
+        url,
+        `no polysip management server is running at ${url} (connection refused)`,
+      );
+    }
+    throw new ManagementUnreachable(
+      url,
+      `cannot reach the management server at ${url}: ${cause?.code ?? cause?.message ?? (e as Error).message}`,
+    );
+  }
   if (res.status === 401)
     throw new RpcError(RPC_INVALID_REQUEST, 'unauthorized: a management token is required');
   if (!res.ok) throw new RpcError(RPC_INTERNAL_ERROR, `HTTP ${res.status}`);
