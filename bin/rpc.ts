@@ -54,15 +54,11 @@ function switched(r: SwitchResult): unknown {
   const where = `${r.file ?? ''}${r.line === null ? '' : `:${r.line}`}`;
   // A load error's text already starts with its file:line (ScriptLoadError): say it once.
   const text = where === '' || r.error.startsWith(`${where}:`) ? r.error : `${where}: ${r.error}`;
-  throw new RpcError(
-    -32000,
-    text,
-    {
-      file: r.file,
-      line: r.line,
-      version: r.version,
-    },
-  );
+  throw new RpcError(-32000, text, {
+    file: r.file,
+    line: r.line,
+    version: r.version,
+  });
 }
 
 const unknownTenant = (name: string, known: readonly string[]): string =>
