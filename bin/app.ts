@@ -293,7 +293,9 @@ export async function startPolysip(opts: PolysipOptions): Promise<Polysip> {
   const sip = new SipServer({
     transport: countingTransport(transport, metrics),
     log,
-    aliases: opts.aliases,
+    // A tenant's domains are this server's own (is_myself), as an alias is: without this, a
+    // tenant's default-style script refuses a REGISTER for its own domain with 403 Not relaying.
+    aliases: [...(opts.aliases ?? []), ...[...tenants.values()].flatMap((t) => t.domains)],
     tenants: selector,
     requestRoute: routes.request,
     replyRoute: routes.reply,
