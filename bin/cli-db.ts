@@ -5,10 +5,15 @@
  */
 import type { Command } from 'commander';
 import { isIP } from 'node:net';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseUri } from '../core/sip/uri.ts';
 import type { Store, Subscriber } from '../core/store/types.ts';
 import { computeHa1 } from '../modules/auth/digest.ts';
 import { DEFAULT_DB_URL, openStore } from './storage.ts';
+import { defaultConfig, isServedDomain, loadConfigFile, servedDomains } from './config.ts';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
 
 /** An error to print as `polysip: message` with exit code 1. */
 export class CliError extends Error {
@@ -140,17 +145,36 @@ export function registerDbCommands(program: Command): void {
     .description('add a subscriber (stores HA1 hashes; --plaintext also keeps the password)')
     .option(...dbOption)
     .option('--plaintext', 'also store the plain password (needed for calculate_ha1=1)')
+    .option(
+      '--config <file>',
+      'the polysip.yaml the server runs with (to check the domain is one it serves)',
+    )
     .action(
-      action(async (addr: string, pw: string, o: DbOpt & { plaintext?: boolean }) => {
-        const a = parseUserAddress(addr);
-        checkPassword(pw);
-        await withStore(o, true, async (s) => {
-          if (await s.subscribers.get(a.user, a.domain))
-            throw new CliError(`user ${a.user}@${a.domain} already exists`);
-          await s.subscribers.put(subscriberRow(a, pw, o.plaintext === true));
-        });
-        out(`added ${a.user}@${a.domain}`);
-      }),
+      action(
+        async (addr: string, pw: string, o: DbOpt & { plaintext?: boolean; config?: string }) => {
+          const a = parseUserAddress(addr);
+          checkPassword(pw);
+          const cfg = o.config ? loadConfigFile(o.config, defaultConfig(root)) : null;
+          await withStore({ db: o.db ?? cfg?.database }, true, async (s) => {
+            if (await s.subscribers.get(a.user, a.domain))
+              throw new CliError(`user ${a.user}@${a.domain} already exists`);
+            await s.subscribers.put(subscriberRow(a, pw, o.plaintext === true));
+          });
+          out(`added ${a.user}@${a.domain}`);
+          // Added all the same (the server may be started with --alias later), but a REGISTER
+          // for a domain the server does not serve is refused with 403 Not relaying.
+          const c = cfg ?? defaultConfig(root);
+          const served = servedDomains(c.listen, c.aliases, c.tenants);
+          if (!isServedDomain(a.domain, served)) {
+            process.stderr.write(
+              `polysip: warning: ${a.domain} is not a domain ${o.config ? o.config : 'the default configuration'} ` +
+                `serves (${served.join(', ')}); start the server with --alias ${a.domain} ` +
+                `(or list it under aliases: in polysip.yaml), or REGISTERs for ${a.user}@${a.domain} ` +
+                `get 403 Not relaying\n`,
+            );
+          }
+        },
+      ),
     );
   user
     .command('passwd <user@domain> <password>')

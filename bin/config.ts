@@ -5,6 +5,7 @@
  * the environment variable NAME, so secrets stay out of the file.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
 import { LOG_LEVELS, type LogLevel } from '../core/log.ts';
@@ -108,6 +109,11 @@ export class ConfigError extends Error {
     super(`${file}${line === null ? '' : `:${line}`}: ${key ? `${key}: ` : ''}${detail}`);
   }
 }
+
+/** The file names a variable the environment lacks: say what to do about it. */
+const unsetEnv = (name: string): string =>
+  `environment variable ${name} is not set (this key reads it as \${${name}}: ` +
+  `export ${name}=… before starting, or remove the key)`;
 
 // ---- a small schema: enough to name each bad key and line ---------------------------------
 
@@ -310,7 +316,7 @@ function walk(w: Walker, spec: Spec, node: Node | null | undefined, key: string)
       if (!isScalar(node) || typeof node.value !== 'string') return fail('expected a string');
       const v = expandEnv(
         node.value,
-        (name) => fail(`environment variable ${name} is not set`),
+        (name) => fail(unsetEnv(name)),
         w.env,
       );
       if (spec.oneOf && !spec.oneOf.includes(v))
@@ -337,7 +343,7 @@ function walk(w: Walker, spec: Spec, node: Node | null | undefined, key: string)
       if (typeof v === 'number') return v;
       if (typeof v === 'boolean') return v ? 1 : 0; // Kamailio modparams are int or str
       if (typeof v === 'string')
-        return expandEnv(v, (n) => fail(`environment variable ${n} is not set`), w.env);
+        return expandEnv(v, (n) => fail(unsetEnv(n)), w.env);
       return fail('expected a number or a string');
     }
   }
@@ -539,4 +545,40 @@ export function loadConfigFile(
     throw new ConfigError(file, null, '', `cannot read: ${(e as Error).message}`);
   }
   return parseConfig(text, file, defaults, env);
+}
+
+/**
+ * The domains a server with this configuration treats as itself (Kamailio's `myself`): the
+ * hosts of its listening sockets, its aliases and its tenants' domains, lower-cased, without
+ * ports, in that order. A wildcard listener (0.0.0.0, ::) stands for every local address.
+ */
+export function servedDomains(
+  listen: readonly string[],
+  aliases: readonly string[],
+  tenants: readonly Pick<TenantConfig, 'domains'>[],
+): string[] {
+  const out = new Set<string>();
+  for (const l of listen) {
+    const m = LISTEN.exec(l);
+    if (m) out.add(m[2]!.replace(/^\[|\]$/g, '').toLowerCase());
+  }
+  for (const a of aliases) {
+    const m = /^(\[[^\]]+\]|[^:]+)(?::\d+)?$/.exec(a.trim());
+    if (m) out.add(m[1]!.replace(/^\[|\]$/g, '').toLowerCase());
+  }
+  for (const t of tenants) for (const d of t.domains) out.add(d.toLowerCase());
+  return [...out];
+}
+
+/** Would a request for `domain` be the server's own with these served domains? */
+export function isServedDomain(domain: string, served: readonly string[]): boolean {
+  const d = domain.replace(/^\[|\]$/g, '').toLowerCase();
+  if (served.includes(d)) return true;
+  // A wildcard listener answers for every local address, which a CLI cannot list for sure.
+  return isIP(d) !== 0 && served.some((s) => s === '0.0.0.0' || s === '::');
+}
+
+/** A database URL fit for a log line: a password in it is replaced by `***`. */
+export function redactDbUrl(url: string): string {
+  return url.replace(/^(postgres(?:ql)?:\/\/[^:/@]*:)[^@]*@/i, '$1***@');
 }

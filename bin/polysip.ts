@@ -1,7 +1,7 @@
 /** The `polysip` command line. */
 import { Command, Option } from 'commander';
 import { fileURLToPath } from 'node:url';
-import { dirname } from 'node:path';
+import { dirname, extname, resolve } from 'node:path';
 import { pino } from 'pino';
 import { LOG_LEVELS, type LogLevel } from '../core/log.ts';
 import { startPolysip } from './app.ts';
@@ -18,6 +18,8 @@ import {
   checkManagement,
   defaultConfig,
   loadConfigFile,
+  redactDbUrl,
+  servedDomains,
 } from './config.ts';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -92,15 +94,20 @@ program
         checkManagement(management, () => null, '--management');
         const allow =
           opts.allowDestinations.length > 0 ? opts.allowDestinations : cfg.allowDestinations;
+        const listen = opts.listen.length > 0 ? opts.listen : cfg.listen;
+        const aliases = opts.alias.length > 0 ? opts.alias : cfg.aliases;
+        const script = resolve(opts.script ?? cfg.script);
+        const db = opts.db ?? process.env['POLYSIP_DB'] ?? cfg.database;
+        const placement = (opts.trusted ?? cfg.trusted) ? 'in-thread' : 'isolated';
         const app = await startPolysip({
-          listen: opts.listen.length > 0 ? opts.listen : cfg.listen,
-          aliases: opts.alias.length > 0 ? opts.alias : cfg.aliases,
-          script: opts.script ?? cfg.script,
-          placement: (opts.trusted ?? cfg.trusted) ? 'in-thread' : 'isolated',
+          listen,
+          aliases,
+          script,
+          placement,
           logLevel: opts.logLevel ?? cfg.logLevel,
           allowDestinations: allow ? [...allow] : undefined,
           limits: opts.cpuMs ? { ...cfg.limits, cpuMs: opts.cpuMs } : cfg.limits,
-          db: opts.db ?? process.env['POLYSIP_DB'] ?? cfg.database,
+          db,
           modparams: merged,
           routes: cfg.routes,
           selftest: cfg.selftest,
@@ -124,14 +131,34 @@ program
         if (app.tenants.size > 0) {
           announce.info({ tenants: [...app.tenants.keys()] }, 'tenants routed');
         }
+        // What a first run needs to know: which script, which database, and which domains are
+        // this server's (a REGISTER for any other domain is relayed, or refused with 403).
+        const domains = servedDomains(listen, aliases, cfg.tenants);
+        announce.info(
+          {
+            script,
+            engine: extname(script).slice(1),
+            placement,
+            db: redactDbUrl(db),
+            domains,
+          },
+          `polysip started: script ${script}, database ${redactDbUrl(db)}, serving ${domains.join(', ')}` +
+            ' (add domains with --alias)',
+        );
         let stopping = false;
         const stop = (signal: string): void => {
           if (stopping) return;
           stopping = true;
           announce.info({ signal }, 'stopping');
           app.stop().then(
-            () => process.exit(0),
-            () => process.exit(1),
+            () => {
+              announce.info({ signal }, 'stopped');
+              process.exit(0);
+            },
+            (e: Error) => {
+              announce.error({ signal, err: e.message }, 'stopped with an error');
+              process.exit(1);
+            },
           );
         };
         process.on('SIGTERM', () => stop('SIGTERM'));
