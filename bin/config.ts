@@ -314,11 +314,7 @@ function walk(w: Walker, spec: Spec, node: Node | null | undefined, key: string)
     }
     case 'string': {
       if (!isScalar(node) || typeof node.value !== 'string') return fail('expected a string');
-      const v = expandEnv(
-        node.value,
-        (name) => fail(unsetEnv(name)),
-        w.env,
-      );
+      const v = expandEnv(node.value, (name) => fail(unsetEnv(name)), w.env);
       if (spec.oneOf && !spec.oneOf.includes(v))
         return fail(`expected one of: ${spec.oneOf.join(', ')}`);
       if (spec.pattern && !spec.pattern.test(v))
@@ -342,8 +338,7 @@ function walk(w: Walker, spec: Spec, node: Node | null | undefined, key: string)
       const v = node.value;
       if (typeof v === 'number') return v;
       if (typeof v === 'boolean') return v ? 1 : 0; // Kamailio modparams are int or str
-      if (typeof v === 'string')
-        return expandEnv(v, (n) => fail(unsetEnv(n)), w.env);
+      if (typeof v === 'string') return expandEnv(v, (n) => fail(unsetEnv(n)), w.env);
       return fail('expected a number or a string');
     }
   }
