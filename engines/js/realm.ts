@@ -23,6 +23,7 @@ import {
 import { ENGINE_EXPORTS } from '../ksr/tree.ts';
 import { PRELUDE_FILE, ROUTE_ID, preludeSource, type GuestExport } from './prelude.ts';
 import { interruptCounterOffset, rawContext, type RawContext, type Slot } from './pool.ts';
+import { syntaxErrorLine } from './syntax-line.ts';
 
 /**
  * QuickJS's own stack limit. The wasm frames live on V8's native stack, which overflows first
@@ -257,20 +258,31 @@ export class Realm<Ctx> {
           this.#locate(d.stack),
         );
       }
-      const where =
-        d.name === 'SyntaxError' ? this.#syntaxLocation(d.stack) : this.#locate(d.stack);
-      throw new ScriptLoadError(errorText(d), where);
+      if (d.name === 'SyntaxError') {
+        const { where, detectedAt } = this.#syntaxLocation(d.stack, d.message);
+        const at = detectedAt === null ? '' : ` (found at line ${detectedAt})`;
+        throw new ScriptLoadError(`${errorText(d)}${at}`, where);
+      }
+      throw new ScriptLoadError(errorText(d), this.#locate(d.stack));
     } finally {
       this.run = null;
       this.slot.mayGrow = null;
     }
   }
 
-  #syntaxLocation(stack: string): ScriptLocation {
+  #syntaxLocation(
+    stack: string,
+    message: string,
+  ): { where: ScriptLocation; detectedAt: number | null } {
     // A syntax error's only frame is "at file:line:col" (no function name).
-    const m = /^\s*at (.*):(\d+):\d+$/m.exec(stack);
-    if (m !== null) return { file: m[1]!, line: Number(m[2]) };
-    return { file: this.#host.file, line: null };
+    const m = /^\s*at (.*):(\d+):(\d+)$/m.exec(stack);
+    if (m === null) return { where: { file: this.#host.file, line: null }, detectedAt: null };
+    const file = m[1]!;
+    const found = Number(m[2]);
+    if (file !== this.#host.file) return { where: { file, line: found }, detectedAt: null };
+    // QuickJS names the token it stopped at, which for an unfinished statement is on a later line.
+    const r = syntaxErrorLine(this.#host.source, found, Number(m[3]), message);
+    return { where: { file, line: r.line }, detectedAt: r.detectedAt };
   }
 
   /**

@@ -268,6 +268,27 @@ test('a syntax error is a ScriptLoadError at file:line', async (t) => {
   t.regex(e?.message ?? '', /^\/virtual\/route\.js:2: SyntaxError: unexpected token/);
 });
 
+test('a statement left unfinished is reported on its own line, not where QuickJS stopped', async (t) => {
+  // The call on line 2 lacks its ')': QuickJS stops at the '}' on line 4.
+  const e = await t.throwsAsync(
+    load('function route() {\n  KSR.sl.sl_send_reply(200, "ok"\n\n}\n'),
+    { instanceOf: ScriptLoadError },
+  );
+  t.deepEqual(e?.where, { file: FILE, line: 2 });
+  t.is(e?.message, `${FILE}:2: SyntaxError: expecting ',' (found at line 4)`);
+  // An expression cut off after an operator, a comment and blank lines before the '}'.
+  const cut = await t.throwsAsync(load('function route() {\n  let x = 1 +\n  // more\n\n}\n'), {
+    instanceOf: ScriptLoadError,
+  });
+  t.deepEqual(cut?.where, { file: FILE, line: 2 });
+  // A complete line 2 and a bad token on line 3: line 3 is the one at fault.
+  const next = await t.throwsAsync(load('function route() {\n  let x = 1\n  @\n}\n'), {
+    instanceOf: ScriptLoadError,
+  });
+  t.deepEqual(next?.where, { file: FILE, line: 3 });
+  t.is(next?.message, `${FILE}:3: SyntaxError: unexpected token in expression: '@'`);
+});
+
 test('ES2023 syntax is accepted', async (t) => {
   const { out, log } = await logOf(`
     class A { #x = 1; static s = 2; get x() { return this.#x } }
