@@ -188,6 +188,18 @@ test('samples/polysip.yaml: its secret is documented and named when unset; acme 
   }
 });
 
+test('samples/multi-tenant/README.md: its user add lines add users of domains the sample serves', async (t) => {
+  const md = readFileSync(join(ROOT, 'samples/multi-tenant/README.md'), 'utf8');
+  const adds = shellLines(md).filter((l) => l.startsWith('npx polysip user add '));
+  t.is(adds.length, 2);
+  const db = `sqlite:${join(dir, 'multi.db')}`;
+  for (const line of adds) {
+    const r = await cli([...argvOf(line), '--db', db]);
+    t.is(r.code, 0, r.stderr);
+    t.is(r.stderr, '', line);
+  }
+});
+
 function docFiles(): string[] {
   const out = [join(ROOT, 'README.md')];
   const walk = (d: string): void => {
